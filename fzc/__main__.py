@@ -1,0 +1,3 @@
+from fzc.cli import main
+
+main()

@@ -1,0 +1,79 @@
+"""Diagnostics as values: a code from one table, a severity, spans and a help line.
+
+Stages return diagnostics; only the CLI renders them (see `render`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from fzc.source import Span
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One row of the code table (`codes.py`)."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    strict: bool = False  # FlowZap documents this rule: `--strict` makes it an error
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    span: Span
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: Code
+    message: str
+    primary: Label
+    secondary: tuple[Label, ...] = ()
+    help: str | None = None
+    severity: Severity | None = None  # None: the code's own severity
+
+    @property
+    def level(self) -> Severity:
+        return self.severity or self.code.severity
+
+    @property
+    def is_error(self) -> bool:
+        return self.level is Severity.ERROR
+
+
+def diag(
+    code: Code,
+    message: str,
+    span: Span,
+    *,
+    label: str = "",
+    help: str | None = None,
+    secondary: tuple[Label, ...] = (),
+) -> Diagnostic:
+    return Diagnostic(code, message, Label(span, label), secondary, help)
+
+
+def apply_policy(diagnostics: list[Diagnostic], *, strict: bool) -> list[Diagnostic]:
+    """Upgrade FlowZap's documented rules to errors under `--strict`; sort and dedupe."""
+    out: dict[tuple, Diagnostic] = {}
+    for d in diagnostics:
+        if strict and d.code.strict and d.level is Severity.WARNING:
+            d = replace(d, severity=Severity.ERROR)
+        key = (d.primary.span.start, d.primary.span.end, d.code.code, d.message)
+        out.setdefault(key, d)
+    return sorted(out.values(), key=lambda d: (d.primary.span.start, d.code.code, d.message))
+
+
+def has_errors(diagnostics: list[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)

@@ -1,0 +1,72 @@
+"""The diagnostic code table: every code fzc can emit, one row each.
+
+Ranges follow the pipeline: FZ0xxx syntax, FZ1xxx model and names, FZ2xxx graph checks,
+FZ3xxx architecture (kinds and wiring), FZ4xxx backends, FZ9xxx internal errors.
+Each code has a page in docs/codes/<CODE>.md and a fixture in tests/diagnostics/.
+"""
+
+from __future__ import annotations
+
+from fzc.diagnostics import Code, Severity
+
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.NOTE
+
+_ROWS: tuple[Code, ...] = (
+    # syntax
+    Code("FZ0001", "syntax-error", E, "the line is not FlowZap Code"),
+    Code("FZ0002", "unterminated-string", E, "a string has no closing quote on its line"),
+    Code("FZ0003", "missing-handle", E, "an edge endpoint has no `.handle(direction)`"),
+    Code("FZ0004", "chained-edge", E, "several arrows on one line (`a -> b -> c`)"),
+    Code("FZ0005", "empty-file", E, "the file holds no FlowZap Code"),
+    Code("FZ0006", "invalid-encoding", E, "the file is not UTF-8 text"),
+    Code("FZ0007", "control-character", W, "a control character or NUL in the text", strict=True),
+    Code("FZ0008", "too-many-errors", N, "reporting stopped after too many syntax errors"),
+    # model and names
+    Code("FZ1001", "duplicate-lane", E, "two lanes share one id"),
+    Code("FZ1002", "duplicate-node", E, "two nodes share one id"),
+    Code("FZ1003", "unknown-node", E, "an edge names a node that is not declared"),
+    Code("FZ1004", "unknown-lane", W, "a lane prefix names no lane", strict=True),
+    Code("FZ1005", "wrong-lane-prefix", W, "a lane prefix names another lane than the node's",
+         strict=True),
+    Code("FZ1006", "unknown-shape", E, "a node shape is not circle, rectangle, diamond or taskbox"),
+    Code("FZ1007", "unknown-attribute", W, "an attribute key FlowZap does not define", strict=True),
+    Code("FZ1008", "node-id-format", W, "a node id is not of the form `nK`", strict=True),
+    Code("FZ1009", "node-id-gap", W, "node ids are not exactly n1..nN", strict=True),
+    Code("FZ1010", "attribute-equals", W, "a node attribute written `key=\"v\"`", strict=True),
+    Code("FZ1011", "edge-label-colon", W, "an edge label written `[label:\"v\"]`", strict=True),
+    Code("FZ1012", "legacy-display-label", W, "a lane display label on the line after `{`",
+         strict=True),
+    Code("FZ1013", "unclosed-lane", E, "a lane block has no closing `}`"),
+    Code("FZ1014", "unmatched-brace", E, "a `}` closes no lane"),
+    Code("FZ1015", "nested-lane", E, "a lane opened inside another lane"),
+    Code("FZ1016", "node-outside-lane", E, "a node declared outside any lane"),
+    Code("FZ1017", "unknown-direction", E, "a handle direction is not left, right, top or bottom"),
+    Code("FZ1018", "duplicate-attribute", W, "an attribute key given twice", strict=True),
+    Code("FZ1019", "label-too-long", W, "a label longer than 50 characters"),
+    Code("FZ1020", "missing-label", W, "a node other than a taskbox has no label", strict=True),
+    Code("FZ1021", "hash-comment", W, "a `#` comment that is not a lane display label",
+         strict=True),
+    Code("FZ1022", "edge-outside-lane", W, "an edge written outside any lane", strict=True),
+    Code("FZ1023", "loop-outside-lane", W, "a loop written outside any lane", strict=True),
+    Code("FZ1024", "unprefixed-cross-lane", W, "a cross-lane target without its lane prefix",
+         strict=True),
+    Code("FZ1025", "slash-comment", N, "a `//` comment line (FlowZap drops it on regeneration)"),
+    # graph checks
+    Code("FZ2001", "decision-branches", W, "a decision with fewer than two outgoing edges"),
+    Code("FZ2002", "unlabelled-branch", W, "a decision branch without a label", strict=True),
+    Code("FZ2003", "orphan-node", W, "a node with no edge", strict=True),
+    Code("FZ2004", "self-edge", W, "an edge from a node to itself"),
+    Code("FZ2005", "duplicate-edge", W, "the same edge written twice"),
+    Code("FZ2006", "loop-unknown-node", E, "a loop names a node that is not declared"),
+    Code("FZ2007", "short-loop", W, "a loop naming fewer than two nodes", strict=True),
+    # internal
+    Code("FZ9001", "internal-error", E, "fzc failed; please report it with the input"),
+)
+
+CODES: dict[str, Code] = {row.code: row for row in _ROWS}
+BY_NAME: dict[str, Code] = {row.name: row for row in _ROWS}
+
+
+def code(key: str) -> Code:
+    """Look a code up by `FZxxxx` or by its kebab-case name."""
+    return CODES.get(key) or BY_NAME[key]

@@ -1,0 +1,102 @@
+"""Render diagnostics at the edge: `full` (rustc-style), `concise` (one line) and `json`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+from fzc.diagnostics import Diagnostic, Label
+from fzc.source import Source
+
+_MAX_SNIPPET = 200  # characters of a source line shown in a snippet
+
+
+def _where(src: Source, d: Diagnostic) -> tuple[int, int, int, int]:
+    line, col = src.line_col(d.primary.span.start)
+    end_line, end_col = src.line_col(d.primary.span.end)
+    return line, col, end_line, end_col
+
+
+def _clean(text: str) -> str:
+    """Keep control characters from reaching the terminal."""
+    return "".join(ch if ch.isprintable() or ch == " " else "\ufffd" for ch in text)
+
+
+def concise(items: Sequence[tuple[Source, Diagnostic]]) -> str:
+    out = []
+    for src, d in items:
+        line, col, _, _ = _where(src, d)
+        out.append(
+            f"{src.path}:{line}:{col}: {d.level.value}[{d.code.code}]: {_clean(d.message)}\n"
+        )
+    return "".join(out)
+
+
+def _snippet(src: Source, label: Label, mark: str, gutter: int) -> list[str]:
+    line, col = src.line_col(label.span.start)
+    end_line, end_col = src.line_col(label.span.end)
+    text = src.line_text(line)
+    if len(text) > _MAX_SNIPPET:
+        start = max(0, col - 1 - _MAX_SNIPPET // 2)
+        text, col = text[start : start + _MAX_SNIPPET], col - start
+        end_col -= start
+    text = _clean(text.replace("\t", " "))
+    width = (end_col - col) if end_line == line and end_col > col else 1
+    width = max(1, min(width, len(text) - col + 2))
+    pad = " " * gutter
+    marks = " " * (col - 1) + mark * width
+    tail = f" {_clean(label.message)}" if label.message else ""
+    return [f"{str(line).rjust(gutter)} | {text}", f"{pad} | {marks}{tail}"]
+
+
+def full(items: Sequence[tuple[Source, Diagnostic]]) -> str:
+    blocks = []
+    for src, d in items:
+        line, col, _, _ = _where(src, d)
+        labels = [(d.primary, "^"), *((s, "-") for s in d.secondary)]
+        gutter = max(len(str(src.line_col(lab.span.start)[0])) for lab, _ in labels)
+        pad = " " * gutter
+        lines = [
+            f"{d.level.value}[{d.code.code}]: {_clean(d.message)}",
+            f"{pad}--> {src.path}:{line}:{col}",
+            f"{pad} |",
+        ]
+        for lab, mark in labels:
+            lines += _snippet(src, lab, mark, gutter)
+        lines.append(f"{pad} |")
+        if d.help:
+            lines.append(f"{pad} = help: {_clean(d.help)}")
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)
+
+
+def as_records(items: Sequence[tuple[Source, Diagnostic]]) -> list[dict]:
+    records = []
+    for src, d in items:
+        line, col, end_line, end_col = _where(src, d)
+        records.append(
+            {
+                "path": src.path,
+                "line": line,
+                "column": col,
+                "end_line": end_line,
+                "end_column": end_col,
+                "severity": d.level.value,
+                "code": d.code.code,
+                "name": d.code.name,
+                "message": d.message,
+                "help": d.help,
+            }
+        )
+    return records
+
+
+def as_json(items: Sequence[tuple[Source, Diagnostic]]) -> str:
+    return json.dumps(as_records(items), indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Sequence[tuple[Source, Diagnostic]]], str]] = {
+    "full": full,
+    "concise": concise,
+    "json": as_json,
+}

@@ -1,0 +1,57 @@
+"""The pipeline as pure functions: text -> syntax -> model -> checks (-> plan -> backends).
+
+Nothing here touches the filesystem; the CLI reads and writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fzc.diagnostics import Diagnostic, Label, apply_policy, diag
+from fzc.diagnostics.codes import CODES
+from fzc.model import Diagram
+from fzc.source import Source, Span
+
+
+@dataclass(frozen=True)
+class Analysis:
+    source: Source
+    diagram: Diagram | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def decode(path: str, data: bytes) -> tuple[Source, list[Diagnostic]]:
+    """Bytes -> `Source`; undecodable bytes become U+FFFD and one located diagnostic."""
+    try:
+        return Source(path, data.decode("utf-8")), []
+    except UnicodeDecodeError as exc:
+        src = Source(path, data.decode("utf-8", errors="replace"))
+        good = len(data[: exc.start].decode("utf-8", errors="replace"))
+        return src, [diag(CODES["FZ0006"], "the file is not valid UTF-8", Span(good, good + 1),
+                          label=f"byte 0x{data[exc.start]:02X} at offset {exc.start}",
+                          help="save the diagram as UTF-8 text")]
+
+
+def analyze(src: Source, *, strict: bool = False, pre: list[Diagnostic] | None = None) -> Analysis:
+    """Parse, build and check one diagram; graph checks run only on a well-formed model."""
+    from fzc import check, model, syntax
+
+    doc, diagnostics = syntax.parse(src)
+    diagnostics = list(pre or []) + diagnostics
+    diagram, more = model.build(doc, src)
+    diagnostics += more
+    diagnostics += check.run(diagram)
+    return Analysis(src, diagram, tuple(apply_policy(diagnostics, strict=strict)))
+
+
+def internal_error(src: Source, exc: BaseException) -> Analysis:
+    d = diag(CODES["FZ9001"], f"internal error: {type(exc).__name__}: {exc}", Span(0, 0),
+             help="this is a bug in fzc; please report it with the diagram")
+    return Analysis(src, None, (d,))
+
+
+__all__ = ["Analysis", "analyze", "decode", "internal_error", "Label"]
