@@ -59,8 +59,14 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="full", show_default=True,
-              help="How diagnostics are printed.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="full",
+    show_default=True,
+    help="How diagnostics are printed.",
+)
 @click.option("--strict", is_flag=True, help="Treat FlowZap's documented rules as errors.")
 def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
     """Check diagrams and print diagnostics (exit 1 when any error is found).
@@ -76,8 +82,13 @@ def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, required=True,
-              help="Dump the model as JSON (the only format).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    required=True,
+    help="Dump the model as JSON (the only format).",
+)
 @click.option("--strict", is_flag=True, help="Treat FlowZap's documented rules as errors.")
 def parse(file: str, as_json: bool, strict: bool) -> None:
     """Dump the model (lanes, nodes, edges in order, loops, spans) as JSON.

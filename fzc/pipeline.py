@@ -31,9 +31,15 @@ def decode(path: str, data: bytes) -> tuple[Source, list[Diagnostic]]:
     except UnicodeDecodeError as exc:
         src = Source(path, data.decode("utf-8", errors="replace"))
         good = len(data[: exc.start].decode("utf-8", errors="replace"))
-        return src, [diag(CODES["FZ0006"], "the file is not valid UTF-8", Span(good, good + 1),
-                          label=f"byte 0x{data[exc.start]:02X} at offset {exc.start}",
-                          help="save the diagram as UTF-8 text")]
+        return src, [
+            diag(
+                CODES["FZ0006"],
+                "the file is not valid UTF-8",
+                Span(good, good + 1),
+                label=f"byte 0x{data[exc.start]:02X} at offset {exc.start}",
+                help="save the diagram as UTF-8 text",
+            )
+        ]
 
 
 def analyze(src: Source, *, strict: bool = False, pre: list[Diagnostic] | None = None) -> Analysis:
@@ -49,8 +55,12 @@ def analyze(src: Source, *, strict: bool = False, pre: list[Diagnostic] | None =
 
 
 def internal_error(src: Source, exc: BaseException) -> Analysis:
-    d = diag(CODES["FZ9001"], f"internal error: {type(exc).__name__}: {exc}", Span(0, 0),
-             help="this is a bug in fzc; please report it with the diagram")
+    d = diag(
+        CODES["FZ9001"],
+        f"internal error: {type(exc).__name__}: {exc}",
+        Span(0, 0),
+        help="this is a bug in fzc; please report it with the diagram",
+    )
     return Analysis(src, None, (d,))
 
 

@@ -33,37 +33,59 @@ def decisions(d: Diagram, g) -> Iterator[Diagnostic]:
             continue
         out = [data["edge"] for _, _, data in g.out_edges(node.id, data=True)]
         if len(out) < 2:
-            yield diag(CODES["FZ2001"], f"decision `{node.id}` has {len(out)} outgoing edge(s)",
-                       node.span, label="a decision chooses between two or more branches",
-                       help="add the missing branch, or make it a rectangle")
+            yield diag(
+                CODES["FZ2001"],
+                f"decision `{node.id}` has {len(out)} outgoing edge(s)",
+                node.span,
+                label="a decision chooses between two or more branches",
+                help="add the missing branch, or make it a rectangle",
+            )
             continue
         for e in out:
             if not e.label:
-                yield diag(CODES["FZ2002"], f"branch {e.source.node} -> {e.target.node} has no "
-                           "label", e.span, label="which outcome is this?",
-                           secondary=(Label(node.span, "the decision"),),
-                           help='label each branch: `[label="Yes"]`, `[label="No"]`')
+                yield diag(
+                    CODES["FZ2002"],
+                    f"branch {e.source.node} -> {e.target.node} has no label",
+                    e.span,
+                    label="which outcome is this?",
+                    secondary=(Label(node.span, "the decision"),),
+                    help='label each branch: `[label="Yes"]`, `[label="No"]`',
+                )
 
 
 def orphans(d: Diagram, g) -> Iterator[Diagnostic]:
     for node in d.by_id.values():
         if g.degree(node.id) == 0:
-            yield diag(CODES["FZ2003"], f"node `{node.id}` has no edge", node.span,
-                       label="not connected", help="connect it, or remove it")
+            yield diag(
+                CODES["FZ2003"],
+                f"node `{node.id}` has no edge",
+                node.span,
+                label="not connected",
+                help="connect it, or remove it",
+            )
 
 
 def edges(d: Diagram, g) -> Iterator[Diagnostic]:
     seen: dict[tuple, object] = {}
     for e in d.edges:
         if e.source.node == e.target.node:
-            yield diag(CODES["FZ2004"], f"edge from `{e.source.node}` to itself", e.span,
-                       label="self-edge", help="use a `loop [...]` fragment for repetition")
+            yield diag(
+                CODES["FZ2004"],
+                f"edge from `{e.source.node}` to itself",
+                e.span,
+                label="self-edge",
+                help="use a `loop [...]` fragment for repetition",
+            )
         key = (e.source.node, e.target.node, e.label or "")
         if key in seen:
-            yield diag(CODES["FZ2005"], f"edge {e.source.node} -> {e.target.node} is written "
-                       "twice", e.span, label="duplicate",
-                       secondary=(Label(seen[key].span, "first written here"),),
-                       help="remove one of them")
+            yield diag(
+                CODES["FZ2005"],
+                f"edge {e.source.node} -> {e.target.node} is written twice",
+                e.span,
+                label="duplicate",
+                secondary=(Label(seen[key].span, "first written here"),),
+                help="remove one of them",
+            )
         else:
             seen[key] = e
 

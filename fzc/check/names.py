@@ -16,18 +16,28 @@ def duplicate_lanes(d: Diagram) -> Iterator[Diagnostic]:
     for lane in d.lanes:
         first = d.lane_by_id[lane.id]
         if first is not lane:
-            yield diag(CODES["FZ1001"], f"lane `{lane.id}` is declared twice", lane.id_span,
-                       label="second declaration", secondary=(Label(first.id_span, "first"),),
-                       help="give each lane its own id, or merge the two blocks")
+            yield diag(
+                CODES["FZ1001"],
+                f"lane `{lane.id}` is declared twice",
+                lane.id_span,
+                label="second declaration",
+                secondary=(Label(first.id_span, "first"),),
+                help="give each lane its own id, or merge the two blocks",
+            )
 
 
 def duplicate_nodes(d: Diagram) -> Iterator[Diagnostic]:
     for node in d.nodes:
         first = d.by_id[node.id]
         if first is not node:
-            yield diag(CODES["FZ1002"], f"node `{node.id}` is declared twice", node.id_span,
-                       label="second declaration", secondary=(Label(first.id_span, "first"),),
-                       help=f"node ids are global; give this node the next free id, n{_next(d)}")
+            yield diag(
+                CODES["FZ1002"],
+                f"node `{node.id}` is declared twice",
+                node.id_span,
+                label="second declaration",
+                secondary=(Label(first.id_span, "first"),),
+                help=f"node ids are global; give this node the next free id, n{_next(d)}",
+            )
 
 
 def _next(d: Diagram) -> int:
@@ -40,9 +50,13 @@ def id_rules(d: Diagram) -> Iterator[Diagnostic]:
     for node in d.by_id.values():
         m = _NODE_ID.fullmatch(node.id)
         if m is None:
-            yield diag(CODES["FZ1008"], f"node id `{node.id}` is not of the form `nK`",
-                       node.id_span, label="FlowZap numbers nodes n1, n2, ...",
-                       help=f"rename it n{_next(d)} (and every reference to it)")
+            yield diag(
+                CODES["FZ1008"],
+                f"node id `{node.id}` is not of the form `nK`",
+                node.id_span,
+                label="FlowZap numbers nodes n1, n2, ...",
+                help=f"rename it n{_next(d)} (and every reference to it)",
+            )
         else:
             numbered[int(m.group(1))] = node
     if not numbered:
@@ -51,25 +65,37 @@ def id_rules(d: Diagram) -> Iterator[Diagnostic]:
     missing = [k for k in range(1, top + 1) if k not in numbered]
     if missing:
         shown = ", ".join(f"n{k}" for k in missing[:8]) + (" ..." if len(missing) > 8 else "")
-        yield diag(CODES["FZ1009"], f"node ids skip {shown}", numbered[top].id_span,
-                   label=f"highest id is n{top}",
-                   help=f"FlowZap wants exactly n1..n{len(numbered)}; renumber the nodes")
+        yield diag(
+            CODES["FZ1009"],
+            f"node ids skip {shown}",
+            numbered[top].id_span,
+            label=f"highest id is n{top}",
+            help=f"FlowZap wants exactly n1..n{len(numbered)}; renumber the nodes",
+        )
 
 
 def labels(d: Diagram) -> Iterator[Diagnostic]:
     for node in d.by_id.values():
         if node.shape != "taskbox" and node.attr("label") is None:
-            yield diag(CODES["FZ1020"], f"node `{node.id}` has no label", node.span,
-                       label="FlowZap shows the id instead",
-                       help=f'add `label:"..."`, e.g. `{node.id}: {node.shape} label:"Step"`')
+            yield diag(
+                CODES["FZ1020"],
+                f"node `{node.id}` has no label",
+                node.span,
+                label="FlowZap shows the id instead",
+                help=f'add `label:"..."`, e.g. `{node.id}: {node.shape} label:"Step"`',
+            )
 
 
 def _unknown(d: Diagram, ref_node: str, span, what: str) -> Diagnostic:
     known = sorted(d.by_id, key=lambda i: (len(i), i))
     shown = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
-    return diag(CODES["FZ1003"], f"{what} names unknown node `{ref_node}`", span,
-                label="no node has this id",
-                help=f"declared nodes: {shown}" if known else "declare it inside a lane")
+    return diag(
+        CODES["FZ1003"],
+        f"{what} names unknown node `{ref_node}`",
+        span,
+        label="no node has this id",
+        help=f"declared nodes: {shown}" if known else "declare it inside a lane",
+    )
 
 
 def _prefix(d: Diagram, end: Endpoint, node: Node) -> Iterator[Diagnostic]:
@@ -77,14 +103,22 @@ def _prefix(d: Diagram, end: Endpoint, node: Node) -> Iterator[Diagnostic]:
         return
     span = end.span
     if end.lane not in d.lane_by_id:
-        yield diag(CODES["FZ1004"], f"lane prefix `{end.lane}` names no lane", span,
-                   label=f"`{node.id}` resolved by its id to lane `{node.lane}`",
-                   help=f"write `{node.lane}.{node.id}`")
+        yield diag(
+            CODES["FZ1004"],
+            f"lane prefix `{end.lane}` names no lane",
+            span,
+            label=f"`{node.id}` resolved by its id to lane `{node.lane}`",
+            help=f"write `{node.lane}.{node.id}`",
+        )
     else:
-        yield diag(CODES["FZ1005"], f"`{node.id}` is in lane `{node.lane}`, not `{end.lane}`",
-                   span, label="resolved by the id, as the FlowZap app does",
-                   secondary=(Label(node.id_span, "declared here"),),
-                   help=f"write `{node.lane}.{node.id}`")
+        yield diag(
+            CODES["FZ1005"],
+            f"`{node.id}` is in lane `{node.lane}`, not `{end.lane}`",
+            span,
+            label="resolved by the id, as the FlowZap app does",
+            secondary=(Label(node.id_span, "declared here"),),
+            help=f"write `{node.lane}.{node.id}`",
+        )
 
 
 def references(d: Diagram) -> Iterator[Diagnostic]:
@@ -97,9 +131,13 @@ def references(d: Diagram) -> Iterator[Diagnostic]:
             yield from _prefix(d, end, node)
         src, dst = d.node(edge.source.node), d.node(edge.target.node)
         if src and dst and edge.target.lane is None and dst.lane != src.lane:
-            yield diag(CODES["FZ1024"], f"cross-lane target `{dst.id}` has no lane prefix",
-                       edge.target.span, label=f"`{dst.id}` is in lane `{dst.lane}`",
-                       help=f"write `{dst.lane}.{dst.id}.handle({edge.target.direction or 'left'})`")
+            yield diag(
+                CODES["FZ1024"],
+                f"cross-lane target `{dst.id}` has no lane prefix",
+                edge.target.span,
+                label=f"`{dst.id}` is in lane `{dst.lane}`",
+                help=f"write `{dst.lane}.{dst.id}.handle({edge.target.direction or 'left'})`",
+            )
 
 
 def loops(d: Diagram) -> Iterator[Diagnostic]:
@@ -108,14 +146,23 @@ def loops(d: Diagram) -> Iterator[Diagnostic]:
             node = d.node(ref.node)
             if node is None:
                 known = ", ".join(sorted(d.by_id, key=lambda i: (len(i), i))[:12])
-                yield diag(CODES["FZ2006"], f"loop names unknown node `{ref.node}`", ref.span,
-                           label="no node has this id", help=f"declared nodes: {known}")
+                yield diag(
+                    CODES["FZ2006"],
+                    f"loop names unknown node `{ref.node}`",
+                    ref.span,
+                    label="no node has this id",
+                    help=f"declared nodes: {known}",
+                )
             elif ref.lane is not None and ref.lane != node.lane:
                 yield from _prefix(d, _as_endpoint(ref), node)
         if len(loop.refs) < 2:
-            yield diag(CODES["FZ2007"], f"loop names {len(loop.refs)} node(s)", loop.span,
-                       label="a loop groups two or more nodes",
-                       help="list the nodes it repeats: `loop [retry] n2 n3`")
+            yield diag(
+                CODES["FZ2007"],
+                f"loop names {len(loop.refs)} node(s)",
+                loop.span,
+                label="a loop groups two or more nodes",
+                help="list the nodes it repeats: `loop [retry] n2 n3`",
+            )
 
 
 def _as_endpoint(ref) -> Endpoint:

@@ -26,19 +26,33 @@ def to_data(d: Diagram, src: Source) -> dict:
             for lane in d.lanes
         ],
         "nodes": [
-            {"id": n.id, "lane": n.lane, "shape": n.shape, "attributes": dict(n.attrs),
-             "span": _span(src, n.span)}
+            {
+                "id": n.id,
+                "lane": n.lane,
+                "shape": n.shape,
+                "attributes": dict(n.attrs),
+                "span": _span(src, n.span),
+            }
             for n in d.nodes
         ],
         "edges": [
-            {"index": e.index, "source": _end(src, e.source), "target": _end(src, e.target),
-             "label": e.label, "lane": e.lane, "span": _span(src, e.span)}
+            {
+                "index": e.index,
+                "source": _end(src, e.source),
+                "target": _end(src, e.target),
+                "label": e.label,
+                "lane": e.lane,
+                "span": _span(src, e.span),
+            }
             for e in d.edges
         ],
         "loops": [
-            {"condition": loop.condition, "lane": loop.lane,
-             "nodes": [{"node": r.node, "lane": r.lane} for r in loop.refs],
-             "span": _span(src, loop.span)}
+            {
+                "condition": loop.condition,
+                "lane": loop.lane,
+                "nodes": [{"node": r.node, "lane": r.lane} for r in loop.refs],
+                "span": _span(src, loop.span),
+            }
             for loop in d.loops
         ],
     }

@@ -155,7 +155,9 @@ def _describe(exc, pos: int, text: str, src: Source) -> Diagnostic:
     line_text = src.text[line.start : line.end]
     if isinstance(exc, UnexpectedCharacters) and text[pos : pos + 1] == '"':
         return diag(
-            CODES["FZ0002"], "unterminated string", Span(pos, line.end),
+            CODES["FZ0002"],
+            "unterminated string",
+            Span(pos, line.end),
             label="this string has no closing quote",
             help='close the string on the same line; write a quote inside it as \\"',
         )
@@ -176,17 +178,31 @@ def _syntax_error(exc, pos: int, line: Span, line_text: str, text: str) -> Diagn
     help_ = _hint(line_text) or (
         f"expected {', '.join(expected)}" if expected else "see docs/codes/FZ0001.md"
     )
-    return diag(CODES["FZ0001"], what, Span(pos, min(end, line.end) or end),
-                label="not FlowZap Code", help=help_)
+    return diag(
+        CODES["FZ0001"],
+        what,
+        Span(pos, min(end, line.end) or end),
+        label="not FlowZap Code",
+        help=help_,
+    )
 
 
 # Frequent mistakes and how to write them today; first match wins.
 _HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"-->|->>|=>|<-"), "FlowZap edges use `->` only: `n1.handle(right) -> n2.handle(left)`"),
+    (
+        re.compile(r"-->|->>|=>|<-"),
+        "FlowZap edges use `->` only: `n1.handle(right) -> n2.handle(left)`",
+    ),
     (re.compile(r'\[\s*label\s*[:=]\s*[^"\s]'), 'quote the edge label: `[label="text"]`'),
-    (re.compile(r'^\s*\w+\s*:\s*\w+\s+\w+\s*[:=]\s*[^"\s]'), 'quote attribute values: `label:"text"`'),
+    (
+        re.compile(r'^\s*\w+\s*:\s*\w+\s+\w+\s*[:=]\s*[^"\s]'),
+        'quote attribute values: `label:"text"`',
+    ),
     (re.compile(r"\S.*//"), "`//` comments must stand on a line of their own"),
-    (re.compile(r"\{.*\}"), "write a lane over several lines: `id { # Label`, its statements, then `}`"),
+    (
+        re.compile(r"\{.*\}"),
+        "write a lane over several lines: `id { # Label`, its statements, then `}`",
+    ),
     (re.compile(r"^\s*\w+\s+\w+.*\{"), "lane ids are one word: `MyLane { # My lane`"),
     (re.compile(r"\.handle\s+\("), "no space before the parenthesis: `n1.handle(right)`"),
 )
@@ -202,9 +218,15 @@ def _hint(line_text: str) -> str | None:
 def _control_chars(src: Source) -> list[Diagnostic]:
     out = []
     for m in _CONTROL.finditer(src.text):
-        out.append(diag(CODES["FZ0007"], f"control character U+{ord(m.group()):04X} in the text",
-                        Span(m.start(), m.end()), label="ignored",
-                        help="remove it; FlowZap strips control characters before validating"))
+        out.append(
+            diag(
+                CODES["FZ0007"],
+                f"control character U+{ord(m.group()):04X} in the text",
+                Span(m.start(), m.end()),
+                label="ignored",
+                help="remove it; FlowZap strips control characters before validating",
+            )
+        )
         if len(out) >= 10:
             break
     return out
@@ -232,9 +254,14 @@ def parse(src: Source) -> tuple[ast.Document, list[Diagnostic]]:
             pos = _line_end(text, bad)
             errors += 1
             if errors >= MAX_SYNTAX_ERRORS and pos < len(text):
-                diagnostics.append(diag(
-                    CODES["FZ0008"], f"stopped after {errors} syntax errors",
-                    Span(pos, pos), help="fix the errors above and run fzc again"))
+                diagnostics.append(
+                    diag(
+                        CODES["FZ0008"],
+                        f"stopped after {errors} syntax errors",
+                        Span(pos, pos),
+                        help="fix the errors above and run fzc again",
+                    )
+                )
                 break
     return ast.Document(tuple(statements)), diagnostics
 
