@@ -106,5 +106,26 @@ def parse(file: str, as_json: bool, strict: bool) -> None:
     sys.exit(_exit_code([analysis]))
 
 
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--strict", is_flag=True, help="Treat FlowZap's documented rules as errors.")
+def explain(file: str, as_json: bool, strict: bool) -> None:
+    """Show what AWS every node becomes and what every edge adds, and why.
+
+    Example: fzc explain samples/event_processing.fz --json
+    """
+    from fzc import explain as explainer
+
+    analysis = _analyze(file, strict)
+    text = _render("full", [analysis])
+    if text:
+        click.echo(text, nl=False, err=True)
+    if analysis.plan is not None:
+        render = explainer.as_json if as_json else explainer.as_text
+        click.echo(render(analysis.plan), nl=False)
+    sys.exit(_exit_code([analysis]))
+
+
 def main() -> None:
     cli(prog_name="fzc")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fzc.diagnostics import Diagnostic, Label, apply_policy, diag
 from fzc.diagnostics.codes import CODES
 from fzc.model import Diagram
+from fzc.wire.plan import Plan
 from fzc.source import Source, Span
 
 
@@ -18,6 +19,7 @@ class Analysis:
     source: Source
     diagram: Diagram | None
     diagnostics: tuple[Diagnostic, ...]
+    plan: Plan | None = None
 
     @property
     def ok(self) -> bool:
@@ -42,8 +44,16 @@ def decode(path: str, data: bytes) -> tuple[Source, list[Diagnostic]]:
         ]
 
 
-def analyze(src: Source, *, strict: bool = False, pre: list[Diagnostic] | None = None) -> Analysis:
-    """Parse, build and check one diagram; graph checks run only on a well-formed model."""
+def diagram_name(path: str) -> str:
+    """The diagram's name: its file name without folders and extension."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name[:-3] if name.endswith(".fz") else name or "diagram"
+
+
+def analyze(
+    src: Source, *, strict: bool = False, pre: list[Diagnostic] | None = None, wire: bool = True
+) -> Analysis:
+    """Parse, build and check one diagram, then plan its AWS wiring when it has no errors."""
     from fzc import check, model, syntax
 
     doc, diagnostics = syntax.parse(src)
@@ -51,7 +61,13 @@ def analyze(src: Source, *, strict: bool = False, pre: list[Diagnostic] | None =
     diagram, more = model.build(doc, src)
     diagnostics += more
     diagnostics += check.run(diagram)
-    return Analysis(src, diagram, tuple(apply_policy(diagnostics, strict=strict)))
+    plan = None
+    if wire and not any(d.is_error for d in apply_policy(diagnostics, strict=strict)):
+        from fzc.wire import plan as make_plan
+
+        plan, more = make_plan(diagram, diagram_name(src.path))
+        diagnostics += more
+    return Analysis(src, diagram, tuple(apply_policy(diagnostics, strict=strict)), plan)
 
 
 def internal_error(src: Source, exc: BaseException) -> Analysis:

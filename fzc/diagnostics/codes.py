@@ -75,6 +75,14 @@ _ROWS: tuple[Code, ...] = (
     Code("FZ2005", "duplicate-edge", W, "the same edge written twice"),
     Code("FZ2006", "loop-unknown-node", E, "a loop names a node that is not declared"),
     Code("FZ2007", "short-loop", W, "a loop naming fewer than two nodes", strict=True),
+    # architecture: kinds and wiring
+    Code("FZ3001", "ambiguous-kind", W, "a label names several AWS services"),
+    Code("FZ3002", "unknown-system", W, "a `system:` value that names no AWS kind"),
+    Code("FZ3003", "no-rule", E, "no AWS integration connects these two kinds"),
+    Code("FZ3004", "glue-function", N, "an edge realised by a generated glue function"),
+    Code("FZ3005", "empty-workflow", W, "a state machine with no step"),
+    Code("FZ3006", "bad-schedule", E, "a schedule expression AWS would reject"),
+    Code("FZ3007", "ignored-edge", W, "an edge with no AWS meaning"),
     # internal
     Code("FZ9001", "internal-error", E, "fzc failed; please report it with the input"),
 )
