@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from fzc.diagnostics import Diagnostic, Label, apply_policy, diag
 from fzc.diagnostics.codes import CODES
 from fzc.model import Diagram
-from fzc.wire.plan import Plan
 from fzc.source import Source, Span
+from fzc.wire.plan import Plan
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,42 @@
+"""Backends: `Plan` -> files. Each backend is a package with an `emit` function; the CLI
+writes what they return (atomically, under the output folder only).
+
+`emit(plan, options) -> list[Artifact]`. An artifact is generated (rewritten on every compile)
+or user-owned (written once, then left alone: the user's hand edits live there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+
+from fzc.wire.plan import Plan
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    format: str = "yaml"  # template.yaml or template.json
+    inline: bool = False  # embed handler source as ZipFile instead of a folder to package
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    path: str  # POSIX path relative to the output folder
+    content: str
+    user_owned: bool = False  # written only when missing (hand edits survive)
+
+
+# name -> module under fzc.backends; order is the order files are produced
+BACKENDS: tuple[str, ...] = ("asl", "stubs", "cfn")
+
+
+def emitter(name: str) -> Callable[[Plan, Options], list[Artifact]]:
+    return import_module(f"fzc.backends.{name}").emit
+
+
+def emit_all(plan: Plan, options: Options) -> list[Artifact]:
+    out: list[Artifact] = []
+    for name in BACKENDS:
+        out += emitter(name)(plan, options)
+    return out
