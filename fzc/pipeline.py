@@ -65,7 +65,7 @@ def analyze(
     if wire and not any(d.is_error for d in apply_policy(diagnostics, strict=strict)):
         from fzc.wire import plan as make_plan
 
-        plan, more = make_plan(diagram, diagram_name(src.path))
+        plan, more = make_plan(diagram, diagram_name(src.path), src)
         diagnostics += more
     return Analysis(src, diagram, tuple(apply_policy(diagnostics, strict=strict)), plan)
 

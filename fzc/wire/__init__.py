@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from fzc.diagnostics import Diagnostic
 from fzc.model import Diagram
+from fzc.source import Source
 from fzc.wire.plan import Plan
 
 
-def plan(diagram: Diagram, name: str) -> tuple[Plan, list[Diagnostic]]:
+def plan(
+    diagram: Diagram, name: str, source: Source | None = None
+) -> tuple[Plan, list[Diagnostic]]:
     from fzc.wire.planner import Planner
 
-    return Planner(diagram, name).run()
+    return Planner(diagram, name, source).run()

@@ -247,6 +247,7 @@ def freeze(p: Planner) -> Plan:
         _workflows(p),
         _outputs(p),
         parameters,
+        p.source,
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from fzc.model import Diagram
-from fzc.source import Span
+from fzc.source import Source, Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +137,7 @@ class Plan:
     workflows: tuple[Workflow, ...]
     outputs: tuple[tuple[str, str, object], ...]  # (logical id, description, value)
     parameters: tuple[tuple[str, dict], ...]
+    source: Source | None = None  # the diagram's text, for line numbers in comments
 
     def resource(self, logical_id: str) -> Resource | None:
         return self._index().get(logical_id)

@@ -32,9 +32,10 @@ def _num(node_id: str):
 
 
 class Planner:
-    def __init__(self, diagram: Diagram, name: str):
+    def __init__(self, diagram: Diagram, name: str, source=None):
         self.d = diagram
         self.name = name
+        self.source = source
         self.diagnostics: list[Diagnostic] = []
         typed, diags = infer.infer(diagram)
         self.diagnostics += diags

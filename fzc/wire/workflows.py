@@ -5,7 +5,7 @@ Rule (also in the README):
    steps, decisions and events; the services those members hand to become task states.
 2. Nodes no Step Functions node orchestrates still form a workflow when they are connected
    through steps, decisions and events and the group holds a decision or an event, or two or
-   more nodes at least one of which is a generic step (a shape with no service keyword). So
+   more generic steps (shapes with no service keyword). So
    any FlowZap business process compiles to a state machine, while a chain of explicitly
    labelled Lambda functions stays a chain of invocations.
 Inside a workflow an edge is control flow; outside, an integration.
@@ -82,8 +82,8 @@ def _implicit(typed: Mapping[str, Typed], g, taken: set[str]) -> list[Group]:
     for comp in nx.weakly_connected_components(rest):
         members = sorted(comp, key=_num)
         states = any(typed[m].kind.category == "state" for m in members)
-        generic = any(typed[m].generic for m in members)
-        if states or (generic and len(members) > 1):
+        generic = sum(1 for m in members if typed[m].generic)
+        if states or generic >= 2:
             groups.append(Group(None, tuple(members), _start_of(members, rest, typed)))
     return sorted(groups, key=lambda grp: _num(grp.members[0]))
 

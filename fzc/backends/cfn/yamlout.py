@@ -1,0 +1,94 @@
+"""A small block-YAML writer for CloudFormation documents.
+
+Every string is written double-quoted with JSON escapes plus the characters YAML treats as
+line breaks or forbids (NEL, U+2028/2029, C1 controls, lone surrogates), so no label can end
+a scalar early, start a new key or smuggle in a tag: the one escaping path for diagram text.
+PyYAML's emitter is 13-56x slower on big templates (research/performance.md, section 5).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_:.-]*$")
+_PLAIN_VALUE = re.compile(r"^[A-Za-z][A-Za-z0-9_:./*-]*$")
+_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+# Short forms read better in review; each takes a scalar (or the GetAtt pair).
+_SHORT = {"Ref": "!Ref", "Fn::Sub": "!Sub", "Fn::GetAtt": "!GetAtt"}
+
+
+def string(s: str) -> str:
+    quoted = json.dumps(s, ensure_ascii=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def comment(s: str) -> str:
+    """Text safe inside a `#` comment: one line, no control characters."""
+    return _UNSAFE.sub("?", json.dumps(s, ensure_ascii=False)[1:-1])
+
+
+def _key(k: str) -> str:
+    return k if _PLAIN_KEY.match(k) and k.lower() not in _RESERVED else string(k)
+
+
+def scalar(v) -> str:
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if v is None:
+        return "null"
+    if isinstance(v, int | float):
+        return json.dumps(v)
+    if _PLAIN_VALUE.match(v) and v.lower() not in _RESERVED:
+        return v
+    return string(v)
+
+
+def _short(v) -> str | None:
+    if not (isinstance(v, dict) and len(v) == 1):
+        return None
+    ((k, inner),) = v.items()
+    tag = _SHORT.get(k)
+    if tag is None:
+        return None
+    if k == "Fn::GetAtt" and isinstance(inner, list) and all(isinstance(x, str) for x in inner):
+        return f"{tag} {'.'.join(inner)}"
+    if isinstance(inner, str):
+        return f"{tag} {scalar(inner)}"
+    return None
+
+
+def _lines(v, indent: int) -> list[str]:
+    pad = " " * indent
+    out: list[str] = []
+    if isinstance(v, dict):
+        for k, item in v.items():
+            out += _entry(f"{pad}{_key(k)}:", item, indent)
+    else:
+        for item in v:
+            out += _entry(f"{pad}-", item, indent, dash=True)
+    return out
+
+
+def _entry(head: str, item, indent: int, dash: bool = False) -> list[str]:
+    short = _short(item)
+    if short is not None:
+        return [f"{head} {short}"]
+    if isinstance(item, dict | list) and item:
+        if dash:
+            inner = _lines(item, indent + 2)
+            return [f"{head} {inner[0].lstrip()}", *inner[1:]]
+        return [head, *_lines(item, indent + 2)]
+    if isinstance(item, dict):
+        return [f"{head} {{}}"]
+    if isinstance(item, list):
+        return [f"{head} []"]
+    return [f"{head} {scalar(item)}"]
+
+
+def dump(v, indent: int = 0) -> str:
+    """Block YAML for a dict or list, each line indented by `indent` spaces."""
+    return "\n".join(_lines(v, indent))

@@ -1,0 +1,116 @@
+"""The filesystem side of `fzc compile` (called by the CLI only): write artifacts under one
+output folder, atomically per file, rewriting only what changed and never a user's file.
+
+A manifest (`.fzc/manifest.json`) records the generated files and their hashes, so a later
+compile can remove what the diagram no longer produces, without touching hand-edited files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from fzc.backends import Artifact
+
+MANIFEST = ".fzc/manifest.json"
+
+
+class UnsafePath(ValueError):
+    """An artifact path that would land outside the output folder."""
+
+
+@dataclass
+class Report:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # user-owned files left as the user has them
+    removed: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)  # stale generated files the user edited
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def target(out: Path, rel: str) -> Path:
+    """`out / rel`, refusing absolute paths, `..`, and symlinks that leave `out`."""
+    p = PurePosixPath(rel)
+    if (
+        p.is_absolute()
+        or not p.parts
+        or any(part in ("..", "") for part in p.parts)
+        or "\\" in rel
+        or "\x00" in rel
+    ):
+        raise UnsafePath(rel)
+    path = out.joinpath(*p.parts)
+    root = out.resolve()
+    parent = path.parent.resolve()
+    if parent != root and root not in parent.parents:
+        raise UnsafePath(rel)
+    return path
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".fzc-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_manifest(out: Path) -> dict:
+    try:
+        return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _remove_stale(out: Path, old: dict, now: set[str], report: Report) -> None:
+    for rel, digest in sorted(old.get("files", {}).items()):
+        if rel in now:
+            continue
+        try:
+            path = target(out, rel)
+            data = path.read_bytes()
+        except (UnsafePath, OSError):
+            continue
+        if _digest(data) == digest:
+            path.unlink()
+            report.removed.append(rel)
+        else:
+            report.left.append(rel)
+
+
+def write(out: Path, artifacts: list[Artifact], stamp: dict) -> Report:
+    """Write `artifacts` under `out`. All paths are checked before anything is written."""
+    out.mkdir(parents=True, exist_ok=True)
+    planned = [(a, target(out, a.path), a.content.encode("utf-8")) for a in artifacts]
+    old = read_manifest(out)
+    report = Report()
+    files: dict[str, str] = {}
+    for art, path, data in planned:
+        exists = path.exists()
+        if art.user_owned:
+            (report.kept if exists else report.written).append(art.path)
+            if not exists:
+                _atomic_write(path, data)
+            continue
+        files[art.path] = _digest(data)
+        if exists and path.read_bytes() == data:
+            report.unchanged.append(art.path)
+            continue
+        _atomic_write(path, data)
+        report.written.append(art.path)
+    _remove_stale(out, old, set(files), report)
+    manifest = {**stamp, "files": dict(sorted(files.items()))}
+    _atomic_write(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    return report
