@@ -82,7 +82,6 @@ _ROWS: tuple[Code, ...] = (
     Code("FZ3004", "glue-function", N, "an edge realised by a generated glue function"),
     Code("FZ3005", "empty-workflow", W, "a state machine with no step"),
     Code("FZ3006", "bad-schedule", E, "a schedule expression AWS would reject"),
-    Code("FZ3007", "ignored-edge", W, "an edge with no AWS meaning"),
     # internal
     Code("FZ9001", "internal-error", E, "fzc failed; please report it with the input"),
 )

@@ -46,6 +46,7 @@ class Builder:
         self.owned: dict[str, list[str]] = {}  # node id -> logical ids it caused
         self.functions: dict[str, DraftFunction] = {}  # function logical id -> draft
         self.roles: dict[str, str] = {}  # holder logical id -> role logical id
+        self.diagnostics: list = []  # what components find (e.g. a bad schedule expression)
 
     # -- resources -----------------------------------------------------------------------
     def add(

@@ -121,12 +121,31 @@ def schedule_expression(node: Node) -> str:
 
 
 def schedule(b: Builder, node: Node, lid: str) -> None:
+    from fzc.wire.schedule import problem
+
+    expression = schedule_expression(node)
+    why = problem(expression)
+    if why:
+        from fzc.diagnostics import diag
+        from fzc.diagnostics.codes import CODES
+
+        b.diagnostics.append(
+            diag(
+                CODES["FZ3006"],
+                f"`{expression}`: {why}",
+                node.span,
+                label="EventBridge would reject this schedule",
+                help="write `rate(5 minutes)`, `rate(1 hour)` or a six-field "
+                "`cron(0 12 * * ? *)` in the node's description",
+            )
+        )
+        expression = DEFAULT_SCHEDULE
     b.add(
         lid,
         "AWS::Events::Rule",
         {
             "Description": short(f"{node.label} ({node.id})"),
-            "ScheduleExpression": schedule_expression(node),
+            "ScheduleExpression": expression,
             "State": "ENABLED",
             "Targets": [],
         },

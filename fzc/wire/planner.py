@@ -240,7 +240,23 @@ class Planner:
         self._workflows()
         for e in self.d.edges:
             self._edge(e)
+        self._empty_workflows()
+        self.diagnostics += self.b.diagnostics
         return finish.freeze(self), self.diagnostics
+
+    def _empty_workflows(self) -> None:
+        for flow in self.flows:
+            if flow.start is None and flow.group.orchestrator:
+                node = self.typed[flow.group.orchestrator].node
+                self.diagnostics.append(
+                    diag(
+                        CODES["FZ3005"],
+                        f"state machine `{node.id}` orchestrates nothing",
+                        node.span,
+                        label="no edge leads from it to a step, decision or service",
+                        help=f"draw its first step: `{node.id}.handle(right) -> n2.handle(left)`",
+                    )
+                )
 
 
 _TASK_VALUE = {
