@@ -1,0 +1,1 @@
+"""One module per `fzc` command, imported only when that command runs."""
