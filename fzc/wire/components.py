@@ -18,6 +18,11 @@ PUBLIC_ACCESS_BLOCK = {
 }
 _SCHEDULE = re.compile(r"\b(?:cron\([^()]*\)|rate\([^()]*\))")
 DEFAULT_SCHEDULE = "rate(5 minutes)"
+ACCESS_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+    '"routeKey":"$context.routeKey","status":"$context.status",'
+    '"integrationError":"$context.integrationErrorMessage"}'
+)
 
 
 def _common(b: Builder, node: Node) -> dict:
@@ -100,6 +105,14 @@ def http_api(b: Builder, node: Node, lid: str) -> None:
         },
         **_common(b, node),
     )
+    logs = b.derived(lid, "AccessLogs")
+    b.add(
+        logs,
+        "AWS::Logs::LogGroup",
+        {"RetentionInDays": 30},
+        deletion_policy="Delete",
+        **_common(b, node),
+    )
     b.add(
         b.derived(lid, "Stage"),
         "AWS::ApiGatewayV2::Stage",
@@ -107,6 +120,10 @@ def http_api(b: Builder, node: Node, lid: str) -> None:
             "ApiId": ref(lid),
             "StageName": "$default",
             "AutoDeploy": True,
+            "AccessLogSettings": {
+                "DestinationArn": {"Fn::GetAtt": [logs, "Arn"]},
+                "Format": ACCESS_LOG_FORMAT,
+            },
         },
         **_common(b, node),
     )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from fzc.diagnostics import diag
 from fzc.diagnostics.codes import CODES
-from fzc.wire import rules
+from fzc.wire import rules, waivers
 from fzc.wire.draft import End
 from fzc.wire.plan import Function, NodePlan, Plan, Resource, Workflow
 from fzc.wire.refs import getatt, ref, sub
@@ -220,7 +220,7 @@ def freeze(p: Planner) -> Plan:
             r.origin,
             tuple(r.depends_on),
             r.deletion_policy,
-            r.metadata,
+            waivers.metadata(r.type, r.metadata),
         )
         for r in p.b.resources.values()
     )
