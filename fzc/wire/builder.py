@@ -30,9 +30,19 @@ def trust(service: str) -> dict:
     }
 
 
-def short(text: str, limit: int = 240) -> str:
-    """CloudFormation descriptions are capped (256 for Lambda); keep whole characters."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def short(text: str, limit: int = 240):
+    """A description value: capped (256 for Lambda), and a literal `${` kept literal.
+
+    CloudFormation leaves `${...}` alone outside `Fn::Sub`, but linters read it as a missed
+    substitution (cfn-lint E1029), so such text is joined from pieces that hold no `${`.
+    """
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return {"Fn::Join": ["$", text.split("$")]} if "${" in text else text
+
+
+def plain(text: str) -> str:
+    """For places that take no intrinsic function (output descriptions): defuse `${`."""
+    return text.replace("${", "$ {")
 
 
 class Builder:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from fzc.diagnostics import diag
 from fzc.diagnostics.codes import CODES
 from fzc.wire import rules, waivers
+from fzc.wire.builder import plain
 from fzc.wire.draft import End
 from fzc.wire.plan import Function, NodePlan, Plan, Resource, Workflow
 from fzc.wire.refs import getatt, ref, sub
@@ -152,7 +153,7 @@ def _outputs(p: Planner) -> tuple:
         if res.type in _OUTPUTS:
             suffix, what, value = _OUTPUTS[res.type]
             label = p.d.by_id[node_id].label
-            out.append((lid + suffix, f"{label} ({node_id}): {what}"[:1000], value(lid)))
+            out.append((lid + suffix, plain(f"{label} ({node_id}): {what}")[:1000], value(lid)))
     return tuple(out)
 
 

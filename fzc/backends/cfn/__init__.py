@@ -49,7 +49,7 @@ def render_yaml(plan: Plan, options: Options) -> str:
             version=__version__,
             path=plan.diagram.path,
             description=d["Description"],
-            parameters=d["Parameters"],
+            parameters=d.get("Parameters"),
             groups=groups,
             outputs=d.get("Outputs"),
         )

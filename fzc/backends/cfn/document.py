@@ -80,9 +80,11 @@ def document(plan: Plan, options: Options, source: Source | None = None) -> dict
     d = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": description(plan),
-        "Parameters": {name: spec for name, spec in plan.parameters},
+        "Parameters": _used_parameters(plan, resources),
         "Resources": resources,
     }
+    if not d["Parameters"]:
+        del d["Parameters"]
     if plan.outputs:
         d["Outputs"] = {
             lid: {"Description": text, "Value": value} for lid, text, value in plan.outputs
@@ -90,11 +92,24 @@ def document(plan: Plan, options: Options, source: Source | None = None) -> dict
     return d
 
 
+def _used_parameters(plan: Plan, resources: dict) -> dict:
+    """Only the parameters something refers to (cfn-lint W2001 flags the others)."""
+    import json
+
+    text = json.dumps(resources)
+    return {
+        name: spec
+        for name, spec in plan.parameters
+        if f"${{{name}}}" in text or f'{{"Ref": "{name}"}}' in text
+    }
+
+
 def description(plan: Plan) -> str:
     text = (
         f"{plan.name}: AWS architecture compiled by fzc from the FlowZap diagram "
         f"{plan.diagram.path}"
     )
+    text = text.replace("${", "$ {")
     return text if len(text) <= 1024 else text[:1021] + "..."
 
 
