@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-FORMATS = ("full", "concise", "json")
+FORMATS = ("full", "concise", "json", "sarif", "github")
 
 
 def read(path: str):

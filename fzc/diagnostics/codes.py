@@ -1,7 +1,8 @@
 """The diagnostic code table: every code fzc can emit, one row each.
 
 Ranges follow the pipeline: FZ0xxx syntax, FZ1xxx model and names, FZ2xxx graph checks,
-FZ3xxx architecture (kinds and wiring), FZ4xxx backends, FZ9xxx internal errors.
+FZ3xxx architecture (kinds and wiring), FZ4xxx backends, FZ5xxx drift (`fzc check
+--against/--stack/--out`), FZ9xxx internal errors.
 Each code has a page in docs/codes/<CODE>.md and a fixture in tests/diagnostics/.
 """
 
@@ -82,6 +83,29 @@ _ROWS: tuple[Code, ...] = (
     Code("FZ3004", "glue-function", N, "an edge realised by a generated glue function"),
     Code("FZ3005", "empty-workflow", W, "a state machine with no step"),
     Code("FZ3006", "bad-schedule", E, "a schedule expression AWS would reject"),
+    # drift: the diagram against a template, a deployed stack or committed output (`fzc check
+    # --against/--stack/--out`); their fixtures need more than a diagram: tests/drift/codes/
+    Code("FZ5001", "missing-resource", E, "a diagram node has no resource in the template"),
+    Code("FZ5002", "missing-connection", E, "an edge has no realisation in the template"),
+    Code(
+        "FZ5003",
+        "different-connection",
+        E,
+        "an edge is realised with another direction, kind or target",
+    ),
+    Code(
+        "FZ5004", "extra-resource", W, "a template resource the diagram does not show", strict=True
+    ),
+    Code(
+        "FZ5005",
+        "extra-connection",
+        W,
+        "a template connection the diagram does not show",
+        strict=True,
+    ),
+    Code("FZ5006", "stale-output", E, "committed generated output differs from `fzc compile`"),
+    Code("FZ5007", "unreadable-template", E, "the template cannot be read or expanded"),
+    Code("FZ5008", "stack-unavailable", E, "the deployed stack cannot be read"),
     # internal
     Code("FZ9001", "internal-error", E, "fzc failed; please report it with the input"),
 )

@@ -1,0 +1,154 @@
+"""A state machine's definition as a graph: states, what each one calls, where each one goes.
+
+Reads `Definition` (an object) or `DefinitionString` (a string, `Fn::Sub` or `Fn::Join`),
+with `DefinitionSubstitutions`; nested Parallel branches and Map processors are flattened
+(`Outer/Inner` names), their terminal states leading to the outer state's `Next`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from fzc.drift.index import Index, flatten
+
+_PLACEHOLDER = re.compile(r"\$\{([^}!][^}]*)\}")
+_CALL_KEYS = ("Resource", "Parameters", "Arguments")
+TERMINAL = ("Succeed", "Fail")
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    name: str
+    type: str
+    targets: tuple[str, ...]  # entities (logical ids) the state calls
+    nexts: tuple[tuple[str, str], ...]  # (state name, how: next/choice/default/catch/branch)
+    end: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    lid: str
+    start: str | None
+    states: dict[str, State]
+
+    def successors(self, name: str) -> list[str]:
+        state = self.states.get(name)
+        return [n for n, _ in state.nexts if n in self.states] if state else []
+
+
+class DefinitionError(ValueError):
+    pass
+
+
+def _text_and_vars(props: dict) -> tuple[object, dict]:
+    """The definition (object or JSON text with placeholders) and its variables."""
+    subs = props.get("DefinitionSubstitutions")
+    variables = dict(subs) if isinstance(subs, dict) else {}
+    if isinstance(props.get("Definition"), dict):
+        return props["Definition"], variables
+    raw = props.get("DefinitionString")
+    if isinstance(raw, dict) and "Fn::Sub" in raw:
+        arg = raw["Fn::Sub"]
+        if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], dict):
+            variables.update(arg[1])
+            raw = arg[0]
+        else:
+            raw = arg
+    holes: dict = {}
+    text = flatten(raw, holes)
+    variables.update(holes)
+    if not isinstance(text, str):
+        raise DefinitionError("the definition is neither an object nor a string")
+    return text, variables
+
+
+def load(props: dict) -> tuple[dict, dict]:
+    body, variables = _text_and_vars(props)
+    if isinstance(body, dict):
+        return body, variables
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise DefinitionError(f"the definition is not JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise DefinitionError("the definition is not a JSON object")
+    return data, variables
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _targets(state: dict, variables: dict, idx: Index) -> tuple[str, ...]:
+    found: set[str] = set()
+    for key in _CALL_KEYS:
+        value = state.get(key)
+        found |= idx.entity_refs(value)
+        for text in _strings(value):
+            for name in _PLACEHOLDER.findall(text):
+                name = name.strip()
+                if name in variables:
+                    found |= idx.entity_refs(variables[name])
+                else:
+                    found |= idx.entity_refs({"Fn::Sub": "${" + name + "}"})
+    return tuple(sorted(found))
+
+
+def _nexts(state: dict) -> list[tuple[str, str]]:
+    out = []
+    if isinstance(state.get("Next"), str):
+        out.append((state["Next"], "next"))
+    for rule in state.get("Choices") or []:
+        if isinstance(rule, dict) and isinstance(rule.get("Next"), str):
+            out.append((rule["Next"], "choice"))
+    if isinstance(state.get("Default"), str):
+        out.append((state["Default"], "default"))
+    for catcher in state.get("Catch") or []:
+        if isinstance(catcher, dict) and isinstance(catcher.get("Next"), str):
+            out.append((catcher["Next"], "catch"))
+    return out
+
+
+def _flatten(
+    body: dict, prefix: str, variables: dict, idx: Index, after: list, out: dict
+) -> str | None:
+    """Add the states of `body` (top level or a branch) to `out`; return its start name."""
+    states = body.get("States") if isinstance(body.get("States"), dict) else {}
+    for name, state in states.items():
+        if not isinstance(state, dict):
+            continue
+        full = prefix + name
+        nexts = [(prefix + n, how) for n, how in _nexts(state)]
+        end = bool(state.get("End")) or state.get("Type") in TERMINAL
+        branches = list(state.get("Branches") or [])
+        for key in ("Iterator", "ItemProcessor"):
+            if isinstance(state.get(key), dict):
+                branches.append(state[key])
+        inner_after = [n for n, how in nexts if how == "next"] or after
+        for i, branch in enumerate(branches):
+            if isinstance(branch, dict):
+                start = _flatten(branch, f"{full}/{i}/", variables, idx, inner_after, out)
+                if start:
+                    nexts.append((start, "branch"))
+        if end and state.get("Type") not in TERMINAL and after:
+            nexts += [(a, "next") for a in after]
+        targets = _targets(state, variables, idx)
+        out[full] = State(full, str(state.get("Type", "")), targets, tuple(nexts), end)
+    start = body.get("StartAt")
+    return prefix + start if isinstance(start, str) else None
+
+
+def machine(lid: str, idx: Index) -> Machine:
+    data, variables = load(idx.props(lid))
+    states: dict[str, State] = {}
+    start = _flatten(data, "", variables, idx, [], states)
+    return Machine(lid, start, states)

@@ -1,0 +1,215 @@
+"""Workflow edges vs the state machine definition in the template.
+
+Each plan step is mapped to the states that realise it: function steps and service tasks to
+the states that call the matched resource, decisions to a Choice state (the one whose branches
+best fit the step's transitions; name similarity breaks ties), the start to `StartAt`.
+A transition a -> b is realised when a state of a reaches a state of b through states that
+realise no step (Retry wrappers, Pass states, error plumbing a backend may add).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from fzc.diagnostics import Diagnostic, diag
+from fzc.diagnostics.codes import CODES
+from fzc.drift import asl
+from fzc.drift.expect import Expectation
+from fzc.drift.index import Index
+from fzc.drift.match import name_similarity
+from fzc.wire.plan import Workflow
+
+START = "^"
+# Plan step kind -> ASL state types that can stand for it, by preference (steps that call
+# something are mapped by what they call instead). A decision with no branch is a Pass state.
+STATE_TYPES: dict[str, tuple[str, ...]] = {
+    "choice": ("Choice", "Pass"),
+    "pass": ("Pass",),
+    "start": ("Pass",),
+    "end": ("Succeed", "Fail", "Pass"),
+}
+
+
+def _first_mapped(m: asl.Machine, starts: set[str], mapped: set[str]) -> set[str]:
+    """The step-realising states reached first from `starts` (through unmapped states)."""
+    found, seen = set(), set(starts)
+    queue = deque(sorted(starts))
+    while queue:
+        for nxt in m.successors(queue.popleft()):
+            if nxt in seen:
+                continue
+            seen.add(nxt)
+            if nxt in mapped:
+                found.add(nxt)
+            else:
+                queue.append(nxt)
+    return found
+
+
+def _preferred(free: list[tuple[str, str]], types: tuple[str, ...]) -> list[str]:
+    """Free states of the first type in `types` that has any."""
+    for want in types:
+        found = [n for n, t in free if t == want]
+        if found:
+            return found
+    return []
+
+
+class WorkflowCheck:
+    def __init__(self, x: Expectation, wf: Workflow, m: asl.Machine, lid: str, name: str):
+        self.x, self.wf, self.m, self.lid, self.name = x, wf, m, lid, name
+        self.states: dict[str, set[str]] = {}
+        self.skip: set[str] = set()  # steps whose absence another finding reports
+        self.contracted: set[str] = set()
+        self.out: list[Diagnostic] = []
+
+    def mapped(self) -> set[str]:
+        return {s for states in self.states.values() for s in states}
+
+    def map_calls(self, matching: dict[str, str]) -> None:
+        by_node = {e.node: k for k, e in self.x.entities.items() if e.node and e.primary}
+        for step in self.wf.steps:
+            if step.kind not in ("lambda", "task"):
+                continue
+            tl = matching.get(by_node.get(step.node, ""))
+            found = {n for n, st in self.m.states.items() if tl and tl in st.targets}
+            if found:
+                self.states[step.key] = found
+            else:
+                self.skip.add(step.key)  # the missing node or task link is reported
+
+    def _score(self, step: str, state: str) -> int:
+        mapped = self.mapped()
+        score = 0
+        for t in self.wf.transitions:
+            if t.source == step and self.states.get(t.target):
+                score += bool(_first_mapped(self.m, {state}, mapped) & self.states[t.target])
+            elif t.target == step and self.states.get(t.source):
+                score += state in _first_mapped(self.m, self.states[t.source], mapped | {state})
+        return score
+
+    def map_structure(self) -> None:
+        for step in self.wf.steps:
+            types = STATE_TYPES.get(step.kind)
+            if types is None:
+                continue
+            taken = self.mapped()
+            free = [(n, st.type) for n, st in sorted(self.m.states.items()) if n not in taken]
+            candidates = _preferred(free, types)
+            if candidates:
+                best = max(
+                    candidates,
+                    key=lambda n: (self._score(step.key, n), name_similarity(step.label, n)),
+                )
+                self.states[step.key] = {best}
+            elif step.kind == "choice":
+                self.skip.add(step.key)
+                self._no_choice(step)
+            else:
+                self.contracted.add(step.key)
+
+    def _no_choice(self, step) -> None:
+        node = self.x.plan.diagram.by_id[step.node]
+        self.out.append(
+            diag(
+                CODES["FZ5001"],
+                f'decision {step.node} "{step.label}" has no Choice state in state machine '
+                f"{self.lid} ({self.name})",
+                node.span,
+                label="no Choice state matches this decision",
+                help="add a Choice state whose branches lead to the decision's targets",
+            )
+        )
+
+    def transitions(self) -> list[tuple[str, str, int]]:
+        """Plan transitions with contracted steps (no state of their own) bridged over."""
+        ts = [(t.source, t.target, t.edge) for t in self.wf.transitions]
+        for c in sorted(self.contracted):
+            into = [t for t in ts if t[1] == c]
+            out = [t for t in ts if t[0] == c]
+            ts = [t for t in ts if c not in t[:2]]
+            ts += [(a, b, e) for a, _, e in into for _, b, _ in out]
+        return ts
+
+    def check(self) -> None:
+        mapped = self.mapped()
+        self.states[START] = {self.m.start} if self.m.start in self.m.states else set()
+        expected: dict[str, set[str]] = {}
+        for a, b, _ in self.transitions():
+            expected.setdefault(a, set()).add(b)
+        for a, b, edge in self.transitions():
+            if a in self.skip or b in self.skip or not self.states.get(a):
+                continue
+            if not self.states.get(b):
+                continue
+            goals = self.states[b]
+            if a == START and goals & self.states[a]:
+                continue
+            reached = _first_mapped(self.m, self.states[a], mapped)
+            if reached & goals:
+                continue
+            self._report(a, b, edge, reached, expected.get(a, set()))
+
+    def _step_of(self, state: str) -> str | None:
+        for key in sorted(self.states):
+            if key != START and state in self.states[key]:
+                return key
+        return None
+
+    def _report(self, a: str, b: str, edge: int, reached: set[str], wanted: set[str]) -> None:
+        src = "StartAt" if a == START else f"state {sorted(self.states[a])[0]!r}"
+        dst = sorted(self.states[b])[0]
+        wrong = sorted(
+            (s, k) for s in reached if (k := self._step_of(s)) is not None and k not in wanted
+        )
+        where = f"in state machine {self.lid} ({self.name})"
+        span = self.x.edge_span(edge)
+        if wrong:
+            state, key = wrong[0]
+            step = next(s for s in self.wf.steps if s.key == key)
+            d = diag(
+                CODES["FZ5003"],
+                f"{self.x.edge_text(edge)}: {where}, {src} leads to {state!r} "
+                f'({step.node} "{step.label}") instead of {dst!r}',
+                span,
+                label="the transition goes elsewhere",
+                help=f"point {src} at {dst!r}, or change the diagram",
+            )
+        else:
+            d = diag(
+                CODES["FZ5002"],
+                f"{self.x.edge_text(edge)}: {where}, no transition from {src} to {dst!r}",
+                span,
+                label="not realised",
+                help=f"add a Next (or a Choice rule) from {src} to {dst!r}",
+            )
+        self.out.append(d)
+
+
+def _unreadable(x: Expectation, wf: Workflow, lid: str, name: str, why: str) -> Diagnostic:
+    return diag(
+        CODES["FZ5003"],
+        f"state machine {lid} ({name}): its definition cannot be read ({why})",
+        wf.span,
+        label="the workflow cannot be compared",
+        help="write the definition as `Definition` or a JSON `DefinitionString`",
+    )
+
+
+def compare(x: Expectation, t: Index, matching: dict[str, str], name: str) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for wf in x.plan.workflows:
+        lid = matching.get(wf.logical_id)
+        if lid is None:
+            continue
+        try:
+            machine = asl.machine(lid, t)
+        except asl.DefinitionError as exc:
+            out.append(_unreadable(x, wf, lid, name, str(exc)))
+            continue
+        check = WorkflowCheck(x, wf, machine, lid, name)
+        check.map_calls(matching)
+        check.map_structure()
+        check.check()
+        out += check.out
+    return out
