@@ -60,7 +60,8 @@ def analyze(
     diagnostics = list(pre or []) + diagnostics
     diagram, more = model.build(doc, src)
     diagnostics += more
-    diagnostics += check.run(diagram)
+    if not doc.truncated:  # after too many syntax errors, whole-diagram checks would mislead
+        diagnostics += check.run(diagram)
     plan = None
     if wire and not any(d.is_error for d in apply_policy(diagnostics, strict=strict)):
         from fzc.wire import plan as make_plan

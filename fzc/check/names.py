@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import islice
 
 from fzc.diagnostics import Diagnostic, Label, diag
 from fzc.diagnostics.codes import CODES
 from fzc.model import Diagram, Endpoint, Node
 
-_NODE_ID = re.compile(r"n([1-9][0-9]*)")
+# `n` and a number without leading zeros; 18 digits at most keeps the arithmetic cheap.
+_NODE_ID = re.compile(r"n([1-9][0-9]{0,17})")
 
 
 def duplicate_lanes(d: Diagram) -> Iterator[Diagnostic]:
@@ -62,8 +64,8 @@ def id_rules(d: Diagram) -> Iterator[Diagnostic]:
     if not numbered:
         return
     top = max(numbered)
-    missing = [k for k in range(1, top + 1) if k not in numbered]
-    if missing:
+    if top > len(numbered):  # lazily: the highest id may be huge
+        missing = list(islice((k for k in range(1, top + 1) if k not in numbered), 9))
         shown = ", ".join(f"n{k}" for k in missing[:8]) + (" ..." if len(missing) > 8 else "")
         yield diag(
             CODES["FZ1009"],
@@ -99,8 +101,8 @@ def _unknown(d: Diagram, ref_node: str, span, what: str) -> Diagnostic:
 
 
 def _prefix(d: Diagram, end: Endpoint, node: Node) -> Iterator[Diagnostic]:
-    if end.lane is None or end.lane == node.lane:
-        return
+    if end.lane is None or end.lane == node.lane or node.lane is None:
+        return  # a node outside any lane is reported as such (FZ1016)
     span = end.span
     if end.lane not in d.lane_by_id:
         yield diag(
@@ -130,7 +132,13 @@ def references(d: Diagram) -> Iterator[Diagnostic]:
                 continue
             yield from _prefix(d, end, node)
         src, dst = d.node(edge.source.node), d.node(edge.target.node)
-        if src and dst and edge.target.lane is None and dst.lane != src.lane:
+        if (
+            src
+            and dst
+            and edge.target.lane is None
+            and None not in (src.lane, dst.lane)
+            and dst.lane != src.lane
+        ):
             yield diag(
                 CODES["FZ1024"],
                 f"cross-lane target `{dst.id}` has no lane prefix",

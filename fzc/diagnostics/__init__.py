@@ -52,6 +52,14 @@ class Diagnostic:
         return self.level is Severity.ERROR
 
 
+MAX_TEXT = 300  # characters of a message, label or help; names from the input can be huge
+
+
+def shorten(text: str, limit: int = MAX_TEXT) -> str:
+    """`text`, cut to `limit` characters with an ellipsis (the span still shows where)."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 def diag(
     code: Code,
     message: str,
@@ -61,7 +69,8 @@ def diag(
     help: str | None = None,
     secondary: tuple[Label, ...] = (),
 ) -> Diagnostic:
-    return Diagnostic(code, message, Label(span, label), secondary, help)
+    help = shorten(help) if help is not None else None
+    return Diagnostic(code, shorten(message), Label(span, shorten(label)), secondary, help)
 
 
 def apply_policy(diagnostics: list[Diagnostic], *, strict: bool) -> list[Diagnostic]:

@@ -263,8 +263,8 @@ def build(doc: ast.Document, src: Source) -> tuple[Diagram, list[Diagnostic]]:
     for statement in doc.statements:
         _HANDLERS[type(statement)](st, statement)
         st.just_opened = isinstance(statement, ast.LaneOpen)
-    if st.open is not None:
-        end = len(src.text)
+    if st.open is not None and not doc.truncated:  # a truncated parse never saw the `}`
+        end = len(src.text.rstrip())  # just after the last character of the file
         st.report(
             CODES["FZ1013"],
             f"lane `{st.lane}` is never closed",

@@ -91,3 +91,4 @@ Statement = LaneOpen | LaneClose | HashLine | SlashComment | NodeDecl | EdgeStmt
 @dataclass(frozen=True, slots=True)
 class Document:
     statements: tuple[Statement, ...]
+    truncated: bool = False  # parsing stopped early (too many syntax errors): the tail is unread

@@ -18,6 +18,8 @@ from fzc.syntax import ast
 
 MAX_SYNTAX_ERRORS = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LONE_CR = re.compile(r"\r(?!\n)")
+HINT_SCAN = 400  # hints look at this many characters of a bad line (keeps them linear)
 
 # What each terminal is called in "expected ..." messages.
 _FRIENDLY = {
@@ -173,15 +175,16 @@ def _syntax_error(exc, pos: int, line: Span, line_text: str, text: str) -> Diagn
         expected = sorted({_FRIENDLY.get(t, t) for t in exc.expected if not t.startswith("__")})
     else:
         expected = sorted({_FRIENDLY.get(t, t) for t in (exc.allowed or ())})
-    end = pos + max(1, len(found))
-    what = f"unexpected `{found.strip()}`" if found.strip() else "unexpected end of line"
+    start = min(pos, line.end)  # an unexpected CRLF points at the end of the visible line
+    end = max(start, min(pos + max(1, len(found)), line.end))
     help_ = _hint(line_text) or (
         f"expected {', '.join(expected)}" if expected else "see docs/codes/FZ0001.md"
     )
+    what = f"unexpected `{found.strip()}`" if found.strip() else "unexpected end of line"
     return diag(
         CODES["FZ0001"],
         what,
-        Span(pos, min(end, line.end) or end),
+        Span(start, end),
         label="not FlowZap Code",
         help=help_,
     )
@@ -209,6 +212,7 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 
 def _hint(line_text: str) -> str | None:
+    line_text = line_text[:HINT_SCAN]
     for pattern, hint in _HINTS:
         if pattern.search(line_text):
             return hint
@@ -236,12 +240,13 @@ def parse(src: Source) -> tuple[ast.Document, list[Diagnostic]]:
     """Parse `src` into statements; every bad line gives one diagnostic and is skipped."""
     from lark.exceptions import UnexpectedInput
 
-    text = src.text if src.text.endswith("\n") else src.text + "\n"
+    text = _LONE_CR.sub("\n", src.text)  # a lone CR ends a line; same length, same offsets
+    text = text if text.endswith("\n") else text + "\n"
     diagnostics = _control_chars(src)
     statements: list = []
     lark, pos = _parser(), 0
     build = lark.options.transformer
-    errors = 0
+    errors, truncated = 0, False
     while pos < len(text):
         build.base = pos
         try:
@@ -250,8 +255,10 @@ def parse(src: Source) -> tuple[ast.Document, list[Diagnostic]]:
         except UnexpectedInput as exc:
             bad = _error_offset(exc, pos, text)
             diagnostics.append(_describe(exc, bad, text, src))
-            statements += _parse_prefix(lark, build, text, pos, _line_start(text, bad))
+            line_start = _line_start(text, bad)
+            statements += _parse_prefix(lark, build, text, pos, line_start)
             pos = _line_end(text, bad)
+            statements += _recover(text, line_start, pos)
             errors += 1
             if errors >= MAX_SYNTAX_ERRORS and pos < len(text):
                 diagnostics.append(
@@ -262,8 +269,98 @@ def parse(src: Source) -> tuple[ast.Document, list[Diagnostic]]:
                         help="fix the errors above and run fzc again",
                     )
                 )
+                truncated = True
                 break
-    return ast.Document(tuple(statements)), diagnostics
+    return ast.Document(tuple(statements), truncated), diagnostics
+
+
+# Recovery: a bad line that still shows an edge, a lane header or a node declaration keeps what
+# it declares (the line is already reported as a syntax error), so the lines after it are not
+# reported again as outside any lane, as naming an unknown node or as an orphan.
+_RECOVER_LANE = re.compile(r"[ \t]*(?P<id>[^\s{}#\"][^{}#\"]*?)[ \t]*\{[ \t]*(?P<hash>#.*)?$")
+_RECOVER_CLOSE = re.compile(r"[ \t]*\}")
+_RECOVER_NODE = re.compile(r"[ \t]*(?P<id>[A-Za-z_]\w*)[ \t]*:[ \t]*(?P<shape>[A-Za-z_]\w*)")
+_ENDPOINT = r"(?:(?P<{0}l>[A-Za-z_]\w*)\.)?(?P<{0}n>[A-Za-z_]\w*)\.handle\((?P<{0}d>[A-Za-z_]\w*)\)"
+_RECOVER_EDGE = re.compile(
+    r"[ \t]*" + _ENDPOINT.format("a") + r"[ \t]*[-=~]+>+[ \t]*" + _ENDPOINT.format("b")
+)
+_RECOVER_ATTR = re.compile(
+    r"(?P<key>[A-Za-z_]\w*)[ \t]*(?P<sep>[:=])[ \t]*"
+    r'(?:"(?P<v>(?:[^"\\]|\\.)*)"?|(?P<bare>[^\s"\]]+))'
+)
+
+
+def _recover_lane(m: re.Match, base: int) -> ast.Statement:
+    name = ast.Name(m["id"], Span(base + m.start("id"), base + m.end("id")))
+    display = display_span = None
+    if m["hash"] is not None:
+        display = m["hash"][1:].strip()
+        display_span = Span(base + m.start("hash"), base + m.end("hash"))
+    return ast.LaneOpen(name, display, display_span, Span(base + m.start("id"), base + m.end()))
+
+
+def _group(m: re.Match, group: str, base: int) -> ast.Name | None:
+    if m[group] is None:
+        return None
+    return ast.Name(m[group], Span(base + m.start(group), base + m.end(group)))
+
+
+def _recover_attrs(m: re.Match, base: int) -> tuple[ast.Attr, ...]:
+    rest, off = m.string[m.end() :], base + m.end()
+    return tuple(
+        ast.Attr(
+            _group(a, "key", off),
+            a["sep"],
+            _unquote(f'"{a["v"]}"') if a["bare"] is None else a["bare"],
+            Span(off + a.start("v" if a["bare"] is None else "bare"), off + a.end()),
+            Span(off + a.start(), off + a.end()),
+        )
+        for a in _RECOVER_ATTR.finditer(rest)
+    )
+
+
+def _recover_node(m: re.Match, base: int) -> ast.Statement:
+    return ast.NodeDecl(
+        _group(m, "id", base),
+        _group(m, "shape", base),
+        _recover_attrs(m, base),
+        Span(base + m.start("id"), base + len(m.string)),
+    )
+
+
+def _recover_edge(m: re.Match, base: int) -> ast.Statement:
+    ends = tuple(
+        ast.EndpointRef(
+            _group(m, f"{e}l", base),
+            _group(m, f"{e}n", base),
+            _group(m, f"{e}d", base),
+            Span(base + m.start(f"{e}l" if m[f"{e}l"] else f"{e}n"), base + m.end(f"{e}d") + 1),
+        )
+        for e in "ab"
+    )
+    return ast.EdgeStmt(ends, _recover_attrs(m, base), Span(ends[0].span.start, base + m.end()))
+
+
+def _recover_close(m: re.Match, base: int) -> ast.Statement:
+    return ast.LaneClose(Span(base + m.end() - 1, base + m.end()))
+
+
+_RECOVERY = (
+    (_RECOVER_EDGE, _recover_edge),
+    (_RECOVER_LANE, _recover_lane),
+    (_RECOVER_CLOSE, _recover_close),
+    (_RECOVER_NODE, _recover_node),
+)
+
+
+def _recover(text: str, start: int, end: int) -> list[ast.Statement]:
+    """What a failed line still declares (an edge, a lane header, a node), or nothing."""
+    line = text[start:end].rstrip("\r\n")[:HINT_SCAN]
+    for pattern, build in _RECOVERY:
+        m = pattern.match(line)
+        if m:
+            return [build(m, start)]
+    return []
 
 
 def _parse_prefix(lark, build, text: str, start: int, end: int) -> list:

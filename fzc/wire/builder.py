@@ -57,6 +57,9 @@ class Builder:
         self.functions: dict[str, DraftFunction] = {}  # function logical id -> draft
         self.roles: dict[str, str] = {}  # holder logical id -> role logical id
         self.diagnostics: list = []  # what components find (e.g. a bad schedule expression)
+        self._statements: dict[tuple, dict] = {}  # (role, actions) -> its policy statement
+        self._resource_keys: dict[tuple, set[str]] = {}
+        self._folders: set[str] = set()
 
     # -- resources -----------------------------------------------------------------------
     def add(
@@ -115,9 +118,20 @@ class Builder:
                 }
             )
         statements = policies[0]["PolicyDocument"]["Statement"]
-        statement = {"Effect": "Allow", "Action": sorted(actions), "Resource": resources}
-        if statement not in statements:
+        # One statement per action set, resources appended: linear, and IAM's inline policy
+        # size limit is reached much later than with a statement per edge.
+        key = (role.logical_id, tuple(sorted(actions)))
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = {"Effect": "Allow", "Action": sorted(actions), "Resource": []}
+            self._statements[key] = statement
+            self._resource_keys[key] = set()
             statements.append(statement)
+        for r in resources:
+            rkey = repr(r)
+            if rkey not in self._resource_keys[key]:
+                self._resource_keys[key].add(rkey)
+                statement["Resource"].append(r)
         return role.logical_id
 
     # -- functions -----------------------------------------------------------------------
@@ -134,8 +148,13 @@ class Builder:
         description: str,
     ) -> DraftFunction:
         folder = ids.slug(label, lid, 47)
-        while any(f.folder == folder for f in self.functions.values()):
-            folder = f"{folder}-{lid.lower()}"[:60]
+        if folder in self._folders:
+            folder = ids.slug(f"{label} {lid}", lid, 60)
+        n = 2
+        base = folder
+        while folder in self._folders:
+            folder, n = f"{base[:55]}-{n}", n + 1
+        self._folders.add(folder)
         role = self.role(lid, "lambda", span, lane, origin, node)
         log = self.derived(lid, "LogGroup")
         self.add(

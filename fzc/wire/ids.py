@@ -55,15 +55,17 @@ class Allocator:
 
     def __init__(self) -> None:
         self._taken: set[str] = set()
+        self._next: dict[str, int] = {}  # per base name, the next number to try (linear)
 
     def claim(self, name: str, alternative: str | None = None) -> str:
         for candidate in (name, alternative):
             if candidate and candidate not in self._taken:
                 self._taken.add(candidate)
                 return candidate
-        n = 2
+        n = self._next.get(name, 2)
         while f"{name}{n}" in self._taken:
             n += 1
+        self._next[name] = n + 1
         self._taken.add(f"{name}{n}")
         return f"{name}{n}"
 

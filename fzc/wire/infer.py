@@ -59,7 +59,7 @@ def _from_label(node: Node, out: list[Diagnostic]) -> tuple[Kind, str] | None:
 
 def _type_one(node: Node, ins: int, outs: int, out: list[Diagnostic]) -> Typed:
     system = node.attr("system")
-    text = node.label.lower()
+    text = node.label[: kinds.KEYWORD_WINDOW].lower()
     extra = {
         "dlq": bool(kinds.DLQ_WORDS.search(text)),
         "stream": bool(kinds.STREAM_WORDS.search(text)),

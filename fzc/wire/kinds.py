@@ -93,6 +93,7 @@ _PRECEDENCE = {
     frozenset({"sqs", "lambda"}): None,  # genuinely ambiguous: "Lambda queue"?
 }
 # A queue whose label says this is a dead-letter queue (role, not a separate kind).
+KEYWORD_WINDOW = 500  # characters of a label searched for service names (labels can be huge)
 DLQ_WORDS = re.compile(r"\bdlq\b|\bdead[- ]letter\b")
 STREAM_WORDS = re.compile(r"\bstreams?\b")
 
@@ -104,7 +105,7 @@ def lookup_system(value: str) -> Kind | None:
 
 def keyword_kinds(label: str) -> list[tuple[int, Kind]]:
     """(last match position, kind) for every kind whose keywords match, in label order."""
-    text = label.lower()
+    text = label[:KEYWORD_WINDOW].lower()
     found: dict[str, tuple[int, Kind]] = {}
     for pattern, kind in _KEYWORDS:
         for m in pattern.finditer(text):

@@ -107,8 +107,17 @@ class Planner:
 
     # -- edges ---------------------------------------------------------------------------
     def _claims(self, e: Edge) -> list[DraftWorkflow]:
-        u = e.source.node
-        return [f for f in self.flows if u in f.steps or f.group.orchestrator == u]
+        return self.by_node.get(e.source.node, [])
+
+    def _index_flows(self) -> None:
+        """node id -> the workflows it is a member or the orchestrator of (linear lookups)."""
+        self.by_node: dict[str, list[DraftWorkflow]] = {}
+        for flow in self.flows:
+            nodes = [*flow.group.members]
+            if flow.group.orchestrator:
+                nodes.append(flow.group.orchestrator)
+            for n in dict.fromkeys(nodes):
+                self.by_node.setdefault(n, []).append(flow)
 
     def _edge(self, e: Edge) -> None:
         if e.source.node not in self.d.by_id or e.target.node not in self.d.by_id:
@@ -178,7 +187,7 @@ class Planner:
     def _end_for(self, node_id: str) -> End:
         t = self.typed[node_id]
         if t.kind.category == "state":
-            flow = next(f for f in self.flows if node_id in f.steps)
+            flow = self.by_node[node_id][0]
             return End(flow.group.orchestrator, "sfn", flow.lid, "")
         return self.b.end(node_id)
 
@@ -238,6 +247,7 @@ class Planner:
         self._allocate()
         self._components()
         self._workflows()
+        self._index_flows()
         for e in self.d.edges:
             self._edge(e)
         self._empty_workflows()

@@ -31,9 +31,12 @@ class Group:
     start: str | None  # first state's node, or None when the orchestrator leads to nothing
 
 
-def _num(node_id: str) -> tuple[int, str]:
+def _num(node_id: str) -> tuple[int, int, str]:
+    """Numeric order of `nK` ids (then other ids), without int() on absurdly long digit runs."""
     digits = node_id[1:]
-    return (int(digits), node_id) if node_id[:1] == "n" and digits.isdigit() else (1 << 30, node_id)
+    if node_id[:1] == "n" and digits.isdigit() and len(digits) <= 18:
+        return (0, int(digits), node_id)
+    return (1, len(node_id), node_id)
 
 
 def _flow_graph(d: Diagram, typed: Mapping[str, Typed]):
@@ -50,16 +53,22 @@ def _flow_graph(d: Diagram, typed: Mapping[str, Typed]):
     return g
 
 
-def _first_targets(d: Diagram, source: str, flow) -> list[str]:
-    return [e.target.node for e in d.edges if e.source.node == source and e.target.node in flow]
+def _first_targets(d: Diagram, flow) -> dict[str, list[str]]:
+    """Per node, the flow nodes its edges lead to, in edge order (one pass over the edges)."""
+    out: dict[str, list[str]] = {}
+    for e in d.edges:
+        if e.target.node in flow:
+            out.setdefault(e.source.node, []).append(e.target.node)
+    return out
 
 
 def _orchestrated(d: Diagram, typed: Mapping[str, Typed], g) -> list[Group]:
     import networkx as nx
 
     groups = []
+    targets = _first_targets(d, g)
     for sfn in sorted((i for i, t in typed.items() if t.kind.name == "sfn"), key=_num):
-        starts = _first_targets(d, sfn, g)
+        starts = targets.get(sfn, [])
         members: set[str] = set()
         for s in starts:
             members |= {s} | nx.descendants(g, s)
