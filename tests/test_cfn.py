@@ -57,6 +57,7 @@ def lint_dir(tmp_path_factory, flagship_files):
         "flagship-json": compile_file(FLAGSHIP, REPO, Options(format="json")),
         "flagship-inline": compile_file(FLAGSHIP, REPO, Options(inline=True)),
         "hostile": compile_file(HOSTILE, REPO),
+        "hostile-inline": compile_file(HOSTILE, REPO, Options(inline=True)),
     }
     corpus = sorted((REPO / "tests" / "corpus").glob("*.fz")) or sorted(
         (REPO.parent / "shared" / "flowzap" / "corpus").glob("*.fz")

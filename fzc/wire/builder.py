@@ -36,7 +36,11 @@ def short(text: str, limit: int = 240):
     CloudFormation leaves `${...}` alone outside `Fn::Sub`, but linters read it as a missed
     substitution (cfn-lint E1029), so such text is joined from pieces that hold no `${`.
     """
-    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return literal(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def literal(text: str):
+    """`text` as a CloudFormation value that no linter mistakes for a substitution."""
     return {"Fn::Join": ["$", text.split("$")]} if "${" in text else text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fzc.backends import Options
 from fzc.source import Source
+from fzc.wire.builder import literal
 from fzc.wire.plan import Plan, Resource
 
 # `aws cloudformation package` turns a folder path in `Code` into an S3 location; cfn-lint
@@ -14,10 +15,14 @@ _ORDER = ("Type", "DependsOn", "DeletionPolicy", "UpdateReplacePolicy", "Metadat
 
 
 def _code(plan: Plan, fn, options: Options) -> tuple[dict | str, str]:
+    """Inline source (`--inline`) when it fits CloudFormation's ZipFile limit, else the
+    function's folder for `aws cloudformation package`."""
     if options.inline:
-        from fzc.backends.stubs import inline_source
+        from fzc.backends.stubs import ZIPFILE_LIMIT, inline_source
 
-        return {"ZipFile": inline_source(plan, fn)}, "index.handler"
+        source = inline_source(plan, fn)
+        if len(source) <= ZIPFILE_LIMIT:
+            return {"ZipFile": literal(source)}, "index.handler"
     return f"functions/{fn.folder}", "handler.handler"
 
 
@@ -51,10 +56,10 @@ def _resource(plan: Plan, r: Resource, options: Options, extras: dict) -> dict:
         body["UpdateReplacePolicy"] = r.deletion_policy
     metadata = dict(r.metadata or {})
     metadata["fzc"] = {"origin": r.origin, "line": extras["lines"][r.logical_id]}
-    if r.type == "AWS::Lambda::Function" and not options.inline:
-        metadata.update(PACKAGE_NOTE)
     body["Metadata"] = metadata
-    body["Properties"] = _properties(plan, r, options, extras)
+    body["Properties"] = props = _properties(plan, r, options, extras)
+    if isinstance(props.get("Code"), str):
+        metadata.update(PACKAGE_NOTE)
     return body
 
 
