@@ -19,6 +19,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "parse": ("parse", "parse", "Dump the model as JSON."),
     "explain": ("explain", "explain", "Show what AWS every node and edge becomes."),
     "compile": ("compile", "compile_", "Compile diagrams into a template, state machines, stubs."),
+    "fmt": ("fmt", "fmt", "Rewrite diagrams in the canonical layout."),
+    "watch": ("watch", "watch", "Recompile diagrams each time one is saved."),
+    "lsp": ("lsp", "lsp", "Run the language server (stdio) for editors."),
 }
 
 

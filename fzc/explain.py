@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fzc.wire.plan import Plan
+from fzc.wire.plan import EdgePlan, NodePlan, Plan
 
 
 def to_data(plan: Plan) -> dict:
@@ -59,17 +59,26 @@ def _effect(kind: str, resource: str, detail: dict) -> str:
     return f"      + {kind} on {resource}" + (f": {parts}" if parts else "")
 
 
+def node_lines(n: NodePlan) -> list[str]:
+    """What one node becomes, as `as_text` shows it (editor hovers use it too)."""
+    made = ", ".join(n.resources) or "a state only"
+    return [f"  {n.id} {_value(n.label)} -> {n.kind}", f"      why: {n.reason}; becomes: {made}"]
+
+
+def edge_lines(e: EdgePlan) -> list[str]:
+    """What one edge expands to, as `as_text` shows it (editor hovers use it too)."""
+    label = f" [{_value(e.label)}]" if e.label else ""
+    head = f"  {e.source} -> {e.target}{label}: {e.rule} ({e.summary})"
+    return [head, *(_effect(x.kind, x.resource, x.detail) for x in e.effects)]
+
+
 def as_text(plan: Plan) -> str:
     lines = [f"diagram {plan.name}", "", "nodes:"]
     for n in plan.nodes:
-        made = ", ".join(n.resources) or "a state only"
-        lines.append(f"  {n.id} {_value(n.label)} -> {n.kind}")
-        lines.append(f"      why: {n.reason}; becomes: {made}")
+        lines += node_lines(n)
     lines += ["", "edges:"]
     for e in plan.edges:
-        label = f" [{_value(e.label)}]" if e.label else ""
-        lines.append(f"  {e.source} -> {e.target}{label}: {e.rule} ({e.summary})")
-        lines += [_effect(x.kind, x.resource, x.detail) for x in e.effects]
+        lines += edge_lines(e)
     for w in plan.workflows:
         lines += [
             "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 import click
 
@@ -10,7 +11,7 @@ from fzc import __version__
 from fzc.commands.common import FORMATS, analyze, exit_code, render
 
 
-def _expand(paths: tuple[str, ...]) -> list[str]:
+def expand(paths: tuple[str, ...]) -> list[str]:
     """Files as given; folders become the `.fz` files under them, in sorted order."""
     import os
 
@@ -92,37 +93,79 @@ def compile_(files, out, template_format, inline, strict, fmt) -> None:
 
     Example: fzc compile samples/event_processing.fz -o out/
     """
-    from pathlib import Path
-
-    from fzc import outdir
-    from fzc.backends import Options
-    from fzc.pipeline import diagram_name
-
-    paths = _expand(files)
+    paths = expand(files)
     if not paths:
         raise click.UsageError("no .fz files found")
-    analyses = [analyze(path, strict) for path in paths]
-    options = Options(format=template_format, inline=inline)
+    code = compile_paths(paths, out, Settings(template_format, inline, strict, fmt))
+    if code:
+        sys.exit(code)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The options of `fzc compile` (and `fzc watch`) that shape what is produced."""
+
+    template_format: str = "yaml"
+    inline: bool = False
+    strict: bool = False
+    diagnostics: str = "full"
+
+
+def destination(out: str, path: str, nested: bool):
+    """Where one diagram's files go: OUT itself, or OUT/<diagram name> when several compile."""
+    from pathlib import Path
+
+    from fzc.pipeline import diagram_name
+
+    return Path(out) / diagram_name(path) if nested else Path(out)
+
+
+def _produce(analyses: list, settings: Settings) -> list:
+    """(analysis, artifacts) for every diagram without errors; a backend failure replaces its
+    analysis in `analyses` with an internal error."""
+    from fzc.backends import Options
+
+    options = Options(format=settings.template_format, inline=settings.inline)
     produced = []
-    for a in analyses:
+    for i, a in enumerate(analyses):
         if a.plan is None or not a.ok:
             continue
         arts, failure = _artifacts(a, options)
         if failure is not None:
-            analyses[analyses.index(a)] = failure
+            analyses[i] = failure
         else:
             produced.append((a, arts))
-    text = render(fmt, analyses)
+    return produced
+
+
+def compile_paths(
+    paths: list[str], out: str, settings: Settings, *, nested: bool | None = None
+) -> int:
+    """Compile `paths` into `out` and return the exit code; diagnostics and summaries go to
+    stderr. Nothing is written unless every diagram compiles. `nested` (default: more than one
+    path) puts each diagram in its own sub-folder. A folder that cannot be written raises
+    `click.ClickException`."""
+    from fzc import outdir
+
+    analyses = [analyze(path, settings.strict) for path in paths]
+    produced = _produce(analyses, settings)
+    text = render(settings.diagnostics, analyses)
     if text:
         click.echo(text, nl=False, err=True)
     code = exit_code(analyses)
     if code:
-        sys.exit(code)
-    stamp = {"compiler": f"fzc {__version__}", "inline": inline, "format": template_format}
+        return code
+    nested = len(paths) > 1 if nested is None else nested
+    stamp = {
+        "compiler": f"fzc {__version__}",
+        "inline": settings.inline,
+        "format": settings.template_format,
+    }
     for a, arts in produced:
-        where = Path(out) if len(paths) == 1 else Path(out) / diagram_name(a.source.path)
+        where = destination(out, a.source.path, nested)
         try:
             report = outdir.write(where, arts, stamp)
         except (OSError, outdir.UnsafePath) as exc:
             raise click.ClickException(f"cannot write {where}: {exc}") from None
         click.echo(_summary(str(where), report), nl=False, err=True)
+    return 0
