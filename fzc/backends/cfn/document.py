@@ -27,10 +27,8 @@ def _code(plan: Plan, fn, options: Options) -> tuple[dict | str, str]:
 
 
 def _definition(plan: Plan, wf) -> tuple[dict, dict]:
-    try:  # TEMP until the ASL backend lands
-        from fzc.backends.asl import definition
-    except ImportError:
-        return {"StartAt": "Start", "States": {"Start": {"Type": "Pass", "End": True}}}, {}
+    from fzc.backends.asl import definition
+
     return definition(plan, wf)
 
 

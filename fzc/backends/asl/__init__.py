@@ -1,0 +1,72 @@
+"""Step Functions backend: each workflow of the plan -> an ASL definition (JSONPath).
+
+`definition(plan, workflow)` returns the definition, with `${key}` placeholders wherever an
+ARN, name or URL goes, and the `DefinitionSubstitutions` (key -> CloudFormation value) the
+CloudFormation backend puts beside it; `emit` writes `statemachines/<LogicalId>.asl.json`.
+
+Conventions (README material):
+- Steps. A compute step is a `lambda:invoke` Task (`Payload.$: "$"`, `OutputPath:
+  "$.Payload"`: the next state sees what the function returned; Retry on Lambda's transient
+  errors). A start event or milestone is a Pass, an end event a Succeed (a Fail when its
+  label says error/failure). A step with no way on ends (`End: true`). An edge to a service
+  is an optimised-integration Task with `ResultPath: null` (the input carries on): DynamoDB
+  putItem (key "<execution>#<state>", `data` = the input as JSON), SQS sendMessage (body =
+  the input), SNS publish, EventBridge putEvents, startExecution; S3 putObject and Kinesis
+  putRecord through the AWS SDK integration.
+- Decisions. A diamond tests `$.<decision_key>` (`Processing Complete?` ->
+  `$.processingComplete`) with `StringEquals` the branch label (else the target's label);
+  the branch labelled no/else/failure/... (else the last) is the `Default`, which a missing
+  field also takes. A decision with one branch sends everything there; one with none is a
+  Pass. Several start events: a Choice on `$.entry` (a start event's label) picks one.
+- Errors (`flow.py`). A transition is an error path when its label or its target's label
+  says error/fail/exception/fault/DLQ/dead letter. A compute step or task catches
+  (`States.ALL`, `ResultPath: "$.error"`) to the target of its own error path, else to the
+  error branch of the decision right after it. An error path beside a normal successor is
+  only a Catch; as the only way on it is both Next and Catch.
+- Loops. Steps on a cycle become a guarded counter loop: "<entry> (loop)" wraps the input
+  as {round, data}; a Parallel runs one round on `data` and reports where it ended; a Choice
+  starts the next round, with that round's data, while round < 3, else fails with
+  `fzc.LoopLimitReached`; leaving the loop unwraps the data. The counter is outside what the
+  handlers see, so no handler can make a loop unbounded. Steps named in a `loop [...]`
+  fragment also retry their own failures (`States.TaskFailed`) at most 3 times.
+- Fan-out. A non-choice step with several successors (or an orchestrator with several first
+  steps) becomes a Parallel, one branch per successor; the branches end where they all meet
+  (the join: `ResultPath: "$.branches"`, the flow goes on there) or at their own ends.
+  Alternative, not taken: a labelled fan-out as an implicit decision (FlowZap draws
+  decisions as diamonds). Inside a loop, a step that is not a decision goes forward rather
+  than round again, and a branch cannot leave the loop on its own.
+- Names. State names are node (or edge, for tasks) labels cleaned to letters, digits, spaces
+  and `-_.,()'&+!`, at most 80 characters, unique with " 2", " 3"...; each Comment names
+  the node id (or the edge of a task) and its .fz line.
+"""
+
+from __future__ import annotations
+
+import json
+
+from fzc.backends import Artifact, Options
+from fzc.backends.asl import compile as compiler
+from fzc.backends.asl import flow, lines
+from fzc.backends.asl.states import Ctx
+from fzc.source import Source
+from fzc.wire.plan import Plan, Workflow
+
+__all__ = ["definition", "emit", "render"]
+
+
+def definition(plan: Plan, workflow: Workflow, source: Source | None = None) -> tuple[dict, dict]:
+    """The workflow's ASL definition and its DefinitionSubstitutions (key -> CFN value)."""
+    ctx = Ctx(flow.build(plan, workflow), lines.finder(plan, source))
+    body = compiler.machine(ctx)
+    return body, {k: ctx.subs[k] for k in sorted(ctx.subs)}
+
+
+def render(body: dict) -> str:
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def emit(plan: Plan, options: Options, source: Source | None = None) -> list[Artifact]:
+    return [
+        Artifact(f"statemachines/{wf.logical_id}.asl.json", render(definition(plan, wf, source)[0]))
+        for wf in plan.workflows
+    ]

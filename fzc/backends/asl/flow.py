@@ -1,0 +1,139 @@
+"""A workflow's transitions classified for ASL: normal flow, Choice branches, Catch routes.
+
+Catch rule (also in the package docstring): a transition is an *error path* when its label,
+or the label of the step (or diagram node) it leads to, says error / fail(ed|ure) /
+exception / fault / DLQ / dead letter. Then, for a compute step or a task:
+  (a) its error paths become its `Catch` when it also has a normal successor; when all its
+      transitions are error paths they stay its flow, and the first also becomes its `Catch`
+      (a failing error handler still reaches the dead-letter queue);
+  (b) a step followed by a decision whose branch is an error path also catches to that
+      branch's target (the diagram's failure route handles the step crashing).
+One catcher per state (ASL puts `States.ALL` last and alone): (a) wins over (b), then the
+first in diagram order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fzc.wire.plan import Plan, Step, Transition, Workflow
+
+ROOT = "^"  # the orchestrator / start of the workflow, as in `Transition.source`
+CATCHERS = ("lambda", "task")  # step kinds whose state can carry Retry/Catch
+
+_ERROR = re.compile(
+    r"\b(errors?|fail(s|ed|ures?)?|exceptions?|faults?|dlq|dead[\s_-]*letter)\b", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Arc:
+    source: str
+    target: str
+    label: str | None
+    edge: int | None
+    kind: str  # "next" (flow), "branch" (Choice rule), "catch"
+
+
+@dataclass(frozen=True)
+class Flow:
+    plan: Plan
+    workflow: Workflow
+    steps: dict[str, Step]  # key -> step, in the plan's order
+    arcs: tuple[Arc, ...]
+    roots: tuple[str, ...]  # where executions begin
+    root_mode: str  # "parallel": the orchestrator starts all roots; "entry": one is chosen
+
+    def node_label(self, key: str) -> str:
+        """The diagram label of the node a step stands for (a task's target service)."""
+        step = self.steps[key]
+        node = self.plan.diagram.node(step.node)
+        return node.label if node is not None else step.label
+
+    def out(self, key: str, kind: str | None = None) -> list[Arc]:
+        return [a for a in self.arcs if a.source == key and (kind is None or a.kind == kind)]
+
+
+def says_error(text: str | None) -> bool:
+    return bool(text) and bool(_ERROR.search(text))
+
+
+def build(plan: Plan, workflow: Workflow) -> Flow:
+    steps = {s.key: s for s in workflow.steps}
+    flow = Flow(plan, workflow, steps, (), (), "entry")
+    arcs: list[Arc] = []
+    for key in steps:
+        arcs += _classify(flow, key)
+    arcs += _implied_catches(flow, arcs)
+    roots, mode = _roots(workflow, steps, arcs)
+    return Flow(plan, workflow, steps, tuple(arcs), roots, mode)
+
+
+def _error_path(flow: Flow, t: Arc | Transition) -> bool:
+    return (
+        says_error(t.label)
+        or says_error(flow.steps[t.target].label)
+        or says_error(flow.node_label(t.target))
+    )
+
+
+def _classify(flow: Flow, key: str) -> list[Arc]:
+    outs = [t for t in flow.workflow.transitions if t.source == key and t.target in flow.steps]
+    kind = flow.steps[key].kind
+    if kind == "choice":
+        return [Arc(key, t.target, t.label, t.edge, "branch") for t in outs]
+    if kind not in CATCHERS:
+        return [Arc(key, t.target, t.label, t.edge, "next") for t in outs]
+    errors = [t for t in outs if _error_path(flow, t)]
+    normal = [t for t in outs if t not in errors]
+    arcs = [Arc(key, t.target, t.label, t.edge, "next") for t in (normal or errors)]
+    if errors:
+        first = errors[0]
+        arcs.append(Arc(key, first.target, first.label, first.edge, "catch"))
+    return arcs
+
+
+def _implied_catches(flow: Flow, arcs: list[Arc]) -> list[Arc]:
+    """Rule (b): step -> decision -[error branch]-> handler gives the step a Catch."""
+    has_catch = {a.source for a in arcs if a.kind == "catch"}
+    extra: list[Arc] = []
+    for a in arcs:
+        if a.kind != "next" or a.source in has_catch or flow.steps[a.source].kind not in CATCHERS:
+            continue
+        if flow.steps[a.target].kind != "choice":
+            continue
+        for b in arcs:
+            if b.source == a.target and b.kind == "branch" and _error_path(flow, b):
+                extra.append(Arc(a.source, b.target, b.label, b.edge, "catch"))
+                has_catch.add(a.source)
+                break
+    return extra
+
+
+def _roots(workflow: Workflow, steps: dict[str, Step], arcs: list[Arc]) -> tuple[tuple, str]:
+    """Entry points: the orchestrator's targets, else the start, other heads, then anything
+    still unreached (so every step becomes reachable)."""
+    roots = list(dict.fromkeys(t.target for t in workflow.transitions if t.source == ROOT))
+    mode = "parallel" if roots else "entry"
+    if not roots and workflow.start in steps:
+        roots.append(workflow.start)
+    fed = {a.target for a in arcs}
+    roots += [k for k in steps if k not in fed and k not in roots]
+    seen = _reach(roots, arcs)
+    for key in steps:
+        if key not in seen:
+            roots.append(key)
+            seen |= _reach([key], arcs)
+    return tuple(roots), mode
+
+
+def _reach(starts: list[str], arcs: list[Arc]) -> set[str]:
+    seen, todo = set(starts), list(starts)
+    while todo:
+        key = todo.pop()
+        for a in arcs:
+            if a.source == key and a.target not in seen:
+                seen.add(a.target)
+                todo.append(a.target)
+    return seen

@@ -1,0 +1,723 @@
+"""The Step Functions backend: valid ASL (asl-validator, our graph check), the conventions,
+golden files for the flagship, and executions in moto's ASL interpreter with in-process
+Lambda handlers.
+
+`FZC_ACCEPT=1 pytest tests/test_asl.py` rewrites the golden files under tests/asl/golden.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from functools import cache
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from conftest import FLAGSHIP, corpus_files
+from golden import REPO, check
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fzc.backends import Options
+from fzc.backends.asl import definition, emit, render
+from fzc.backends.asl.compile import LOOP_LIMIT
+from fzc.backends.asl.graph import problems
+from fzc.backends.asl.names import MAX_NAME, Names, clean
+from fzc.backends.asl.states import LOOP_REPEATS
+from fzc.pipeline import analyze
+from fzc.source import Source
+from fzc.wire.plan import Workflow
+
+HERE = REPO / "tests" / "asl"
+CASES = sorted((HERE / "cases").glob("*.fz"))
+GOLDEN = HERE / "golden"
+VALIDATOR = REPO / "node_modules" / ".bin" / "asl-validator"
+DIAGRAMS = [FLAGSHIP, *(p for p in corpus_files() if not p.name.startswith("invalid__")), *CASES]
+REGION = "us-east-1"
+
+
+# -- compiling ----------------------------------------------------------------------------
+@cache
+def compiled(path: Path):
+    src = Source(path.name, path.read_text(encoding="utf-8"))
+    analysis = analyze(src)
+    assert analysis.plan is not None, [d.message for d in analysis.diagnostics]
+    return analysis.plan, src
+
+
+def workflow(path: Path, logical_id: str | None = None) -> Workflow:
+    plan, _ = compiled(path)
+    return next(w for w in plan.workflows if logical_id in (None, w.logical_id))
+
+
+def asl(path: Path, logical_id: str | None = None) -> tuple[dict, dict]:
+    plan, src = compiled(path)
+    return definition(plan, workflow(path, logical_id), src)
+
+
+def all_workflows() -> list[tuple[Path, str]]:
+    return [(p, w.logical_id) for p in DIAGRAMS for w in compiled(p)[0].workflows]
+
+
+WORKFLOWS = all_workflows()
+WF_IDS = [f"{p.stem}/{lid}" for p, lid in WORKFLOWS]
+
+
+def scopes(d: dict):
+    """Every States object of a definition: the machine's, then each branch's."""
+    yield d["States"]
+    for state in d["States"].values():
+        for branch in state.get("Branches", []):
+            yield from scopes(branch)
+
+
+def states(d: dict) -> dict[str, dict]:
+    return {name: s for scope in scopes(d) for name, s in scope.items()}
+
+
+def case(name: str) -> Path:
+    return HERE / "cases" / f"{name}.fz"
+
+
+# -- validity -----------------------------------------------------------------------------
+@pytest.mark.parametrize(("path", "lid"), WORKFLOWS, ids=WF_IDS)
+def test_graph_check_finds_nothing(path, lid):
+    d, _ = asl(path, lid)
+    assert problems(d) == []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def checkers(tmp_path_factory):
+    """asl-validator over every definition file, and cfn-lint (E3601: the ASL schema inside a
+    template) over all of them: started before this module's first test and read by its last
+    tests (they take seconds; the moto tests run meanwhile)."""
+    out = tmp_path_factory.mktemp("asl")
+    args, resources = [str(VALIDATOR)], {}
+    for i, (path, lid) in enumerate(WORKFLOWS):
+        d, subs = asl(path, lid)
+        f = out / f"{path.stem}__{lid}.asl.json"
+        f.write_text(render(d), encoding="utf-8")
+        args += ["--json-path", str(f)]
+        props = {"RoleArn": "arn:aws:iam::123456789012:role/sfn", "Definition": d}
+        if subs:  # placeholder values: E3601 skips strings equal to a substitution key
+            props["DefinitionSubstitutions"] = dict.fromkeys(subs, "x")
+        resources[f"Machine{i}"] = {"Type": "AWS::StepFunctions::StateMachine", "Properties": props}
+    template = out / "template.json"
+    template.write_text(json.dumps({"Resources": resources}), encoding="utf-8")
+    lint = [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", str(template)]
+    procs = {
+        "cfn-lint": _spawn(lint),
+        "asl-validator": _spawn(args) if VALIDATOR.exists() else None,
+    }
+    yield procs
+    for proc in procs.values():
+        if proc is not None:
+            proc.kill()
+            proc.communicate()
+
+
+def _spawn(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize(("path", "lid"), WORKFLOWS, ids=WF_IDS)
+def test_every_cycle_is_guarded_by_a_counter(path, lid):
+    assert _unguarded_cycles(asl(path, lid)[0]) == []
+
+
+def _unguarded_cycles(d: dict) -> list[list[str]]:
+    """No unbounded loop: each cycle of transitions passes a `round + 1` step, and the
+    Choice that takes it tests `round < LOOP_REPEATS`."""
+    bad = []
+    for scope in scopes(d):
+        g = nx.DiGraph()
+        for name, s in scope.items():
+            g.add_edges_from((name, t) for t in _targets(s))
+        for cycle in nx.simple_cycles(g):
+            counted = any("round.$" in scope[n].get("Parameters", {}) for n in cycle)
+            limit = f'"NumericLessThan": {LOOP_REPEATS}'
+            if not counted or not any(limit in json.dumps(scope[n]) for n in cycle):
+                bad.append(cycle)
+    return bad
+
+
+def _targets(s: dict) -> list[str]:
+    found = [s[k] for k in ("Next", "Default") if k in s]
+    found += [r["Next"] for r in s.get("Choices", [])]
+    return found + [c["Next"] for c in s.get("Catch", [])]
+
+
+SHAPES = ("rectangle", "rectangle", "diamond", "circle")
+LABELS = (None, None, "Yes", "No", "on error", "retry", "Success", "Failure")
+
+
+@st.composite
+def diagrams(draw) -> str:
+    """Small one-lane diagrams with random edges: decisions, events, loops, fan-outs."""
+    n = draw(st.integers(1, 8))
+    lines = ["L { # L"]
+    lines += [f'n{i}: {draw(st.sampled_from(SHAPES))} label:"Step {i}"' for i in range(1, n + 1)]
+    for _ in range(draw(st.integers(0, 12))):
+        a, b = draw(st.integers(1, n)), draw(st.integers(1, n))
+        label = draw(st.sampled_from(LABELS))
+        attr = f' [label="{label}"]' if label else ""
+        lines.append(f"n{a}.handle(right) -> n{b}.handle(left){attr}")
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(diagrams())
+def test_any_diagram_gives_a_valid_bounded_definition(text):
+    plan = analyze(Source("random.fz", text)).plan
+    for wf in plan.workflows if plan else ():
+        d, _ = definition(plan, wf)
+        assert problems(d) == []
+        assert _unguarded_cycles(d) == []
+
+
+# -- output form --------------------------------------------------------------------------
+def test_flagship_golden():
+    plan, src = compiled(FLAGSHIP)
+    d, subs = definition(plan, plan.workflows[0], src)
+    check(render(d), GOLDEN / "event_processing" / "StepFunctionsOrchestrator.asl.json")
+    check(render(subs), GOLDEN / "event_processing" / "StepFunctionsOrchestrator.subs.json")
+
+
+def test_emit_writes_one_file_per_workflow_with_placeholders():
+    plan, _ = compiled(case("orchestrated"))
+    files = emit(plan, Options())
+    assert [f.path for f in files] == [
+        f"statemachines/{w.logical_id}.asl.json" for w in plan.workflows
+    ]
+    assert all(f.content.endswith("}\n") and not f.user_owned for f in files)
+    assert "${fn_BuildReport}" in files[0].content
+    assert files == emit(plan, Options())  # deterministic
+
+
+def test_output_does_not_depend_on_hash_seeds():
+    """No set order leaks into the output: two interpreters, two hash seeds, same bytes."""
+    code = (
+        "import sys; from pathlib import Path; from fzc.pipeline import analyze; "
+        "from fzc.source import Source; from fzc.backends.asl import definition, render\n"
+        "for p in sys.argv[1:]:\n"
+        "    plan = analyze(Source(p, Path(p).read_text())).plan\n"
+        "    for w in plan.workflows: print(render(list(definition(plan, w))))"
+    )
+    paths = [str(p) for p in CASES]
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code, *paths],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outs) == 1
+
+
+def test_emit_keeps_non_ascii_labels_readable():
+    text = 'P { # P\nn1: circle label:"Début"\nn2: rectangle label:"Vérifier la commande"\n'
+    text += "n1.handle(right) -> n2.handle(left)\n}\n"
+    plan = analyze(Source("accents.fz", text)).plan
+    content = emit(plan, Options())[0].content
+    assert '"Vérifier la commande"' in content and "\\u" not in content
+
+
+@pytest.mark.parametrize(("path", "lid"), WORKFLOWS, ids=WF_IDS)
+def test_substitutions_are_safe(path, lid):
+    plan, _ = compiled(path)
+    d, subs = asl(path, lid)
+    text = json.dumps(d)
+    assert sorted(set(re.findall(r"\$\{([^}]*)\}", text))) == sorted(subs)
+    logical_ids = {r.logical_id for r in plan.resources} | {p for p, _ in plan.parameters}
+    for key, value in subs.items():
+        assert "_" in key and key not in logical_ids  # cfn-lint E1029 / #3786
+        assert isinstance(value, dict) and len(value) == 1
+        assert next(iter(value)) in ("Ref", "Fn::GetAtt", "Fn::Sub")
+
+
+@pytest.mark.parametrize("path", DIAGRAMS, ids=[p.stem for p in DIAGRAMS])
+def test_comments_name_the_node_and_its_line(path):
+    plan, src = compiled(path)
+    for wf in plan.workflows:
+        d, _ = definition(plan, wf, src)
+        steps = {s.node: s for s in wf.steps if s.kind != "task"}
+        for s in states(d).values():
+            m = re.match(r"(n\w+), line (\d+)", s.get("Comment", ""))
+            if m and m.group(1) in steps:
+                step = steps[m.group(1)]
+                assert int(m.group(2)) == src.line_col(step.span.start)[0]
+        named = {
+            m.group(1) for s in states(d).values() if (m := re.match(r"(n\w+),", s["Comment"]))
+        }
+        assert set(steps) <= named
+
+
+def test_lines_come_from_the_plan_when_no_source_is_given():
+    plan, src = compiled(FLAGSHIP)
+    assert definition(plan, plan.workflows[0]) == definition(plan, plan.workflows[0], src)
+
+
+# -- names --------------------------------------------------------------------------------
+def test_state_names_are_cleaned_and_unique():
+    assert clean("Processing Complete?", "n1") == "Processing Complete"
+    assert clean("\x00\t ?? ", "n7") == "n7"
+    names = Names()
+    long = "Very " * 30
+    first, second = names.take(long), names.take(long)
+    assert len(first) <= MAX_NAME and len(second) <= MAX_NAME and first != second
+    assert second.endswith(" 2")
+    assert names.take("A\nB") == "A B"
+
+
+# -- conventions --------------------------------------------------------------------------
+def test_choice_rules_follow_the_decision_convention():
+    d, _ = asl(case("decisions"))
+    risk = d["States"]["Risk Level"]
+    values = [r["And"][1]["StringEquals"] for r in risk["Choices"]]
+    assert values == ["Low", "Medium"]  # "High" is last, so it is the Default
+    assert {r["And"][0]["Variable"] for r in risk["Choices"]} == {"$.riskLevel"}
+    assert risk["Default"] == "Order Failed"
+    assert d["States"]["Order Failed"]["Type"] == "Fail"
+    reviewed = d["States"]["Reviewed"]  # one branch: its rule and the Default agree
+    assert reviewed["Choices"][0]["Next"] == reviewed["Default"] == "Approved"
+
+
+def test_flagship_choice_and_catch():
+    d, subs = asl(FLAGSHIP)
+    s = d["States"]
+    assert d["StartAt"] == "Processing Complete"
+    assert s["Processing Complete"]["Default"] == "Error Handler Lambda"  # "Failure"
+    assert s["Error Handler Lambda"]["Catch"][0]["Next"] == "DLQ"
+    assert s["DLQ"]["Parameters"]["QueueUrl"] == "${queue_SQSDeadLetterQueue}"
+    assert s["Store"]["Resource"] == "arn:aws:states:::dynamodb:putItem"
+    assert subs["fn_TransformAndLoad"] == {"Fn::GetAtt": ["TransformAndLoad", "Arn"]}
+
+
+def test_catch_rules():
+    s = asl(case("catch"))[0]["States"]
+    catch = {n: st["Catch"][0] for n, st in s.items() if "Catch" in st}
+    assert catch["Validate Address"]["Next"] == "Payment Error Handler"  # rule (b)
+    assert catch["Charge Card"]["Next"] == "Payment Error Handler"  # rule (a)
+    assert s["Charge Card"]["Next"] == "Ship Order"  # the error edge is not a fan-out
+    assert catch["Payment Error Handler"]["Next"] == s["Payment Error Handler"]["Next"]
+    assert all(c["ErrorEquals"] == ["States.ALL"] for c in catch.values())
+    assert all(c["ResultPath"] == "$.error" for c in catch.values())
+
+
+def test_fan_out_becomes_parallel_joined_at_the_common_successor():
+    s = asl(case("fanout"))[0]["States"]
+    split = s["Split Work (parallel)"]
+    assert [b["StartAt"] for b in split["Branches"]] == ["Resize Image", "Extract Text"]
+    assert split["Next"] == "Merge Results"
+    assert all(st.get("End") for b in split["Branches"] for st in b["States"].values())
+    merged = s["Merge Results (parallel)"]  # no common successor: each branch runs to its end
+    assert merged["End"] is True and len(merged["Branches"]) == 2
+
+
+def test_orchestrator_with_several_first_steps_starts_a_parallel():
+    d, subs = asl(case("orchestrated"), "StepFunctionsOrchestrator")
+    assert d["States"][d["StartAt"]]["Type"] == "Parallel"
+    tasks = {n: st for n, st in states(d).items() if st.get("ResultPath", 0) is None}
+    resources = sorted(st["Resource"].rsplit(":::", 1)[1] for st in tasks.values())
+    assert resources == [
+        "aws-sdk:kinesis:putRecord",
+        "aws-sdk:s3:putObject",
+        "events:putEvents",
+        "sns:publish",
+        "states:startExecution",
+    ]
+    assert sorted(k.split("_")[0] for k in subs) == sorted(
+        ["bucket", "bus", "fn", "fn", "fn", "machine", "stream", "topic"]
+    )
+
+
+def test_workflow_without_steps_is_a_single_succeed():
+    d, subs = asl(case("orchestrated"), "ArchiveStateMachine")
+    assert [s["Type"] for s in d["States"].values()] == ["Succeed"] and subs == {}
+
+
+def test_several_start_events_are_chosen_by_entry():
+    s = asl(case("entries"))[0]
+    entry = s["States"][s["StartAt"]]
+    assert entry["Type"] == "Choice" and entry["Default"] == "Web Order"
+    assert entry["Choices"][0]["Next"] == "Phone Order"
+
+
+def test_loops_become_guarded_counter_loops():
+    s = asl(case("loops"))[0]["States"]
+    assert s["Fetch Batch (loop)"]["Parameters"] == {"round": 0, "data.$": "$"}
+    body = s["Fetch Batch (loop body)"]
+    assert body["InputPath"] == "$.data" and body["ResultPath"] == "$.result"
+    inner = body["Branches"][0]["States"]
+    assert inner["More Items"]["Choices"][0]["Next"] == "Fetch Batch (again)"
+    assert inner["Fetch Batch (again)"]["Parameters"] == {"next": "again", "data.$": "$"}
+    assert s["Fetch Batch (loop limit)"]["Error"] == LOOP_LIMIT
+    fragment = inner["Fetch Batch"]["Retry"][-1]  # `loop [...]` fragment: bounded retries
+    assert fragment["ErrorEquals"] == ["States.TaskFailed"]
+    assert fragment["MaxAttempts"] == LOOP_REPEATS
+
+
+def test_decision_without_branches_is_a_pass():
+    path = next(p for p in DIAGRAMS if "loop-only" in p.name)
+    d, _ = asl(path)
+    assert [s["Type"] for s in d["States"].values()] == ["Pass"]
+
+
+# -- graph check --------------------------------------------------------------------------
+def _machine(**states_: dict) -> dict:
+    return {"StartAt": next(iter(states_)), "States": states_}
+
+
+@pytest.mark.parametrize(
+    ("definition_", "expected"),
+    [
+        (_machine(A={"Type": "Pass", "Next": "B"}), "unknown state 'B'"),
+        (_machine(A={"Type": "Pass", "End": True}, B={"Type": "Succeed"}), "B: unreachable"),
+        (_machine(A={"Type": "Pass", "Next": "A", "End": True}), "exactly one of Next and End"),
+        (_machine(A={"Type": "Pass", "Next": "A"}), "no terminal state"),
+        (_machine(A={"Type": "Choice", "Choices": [], "Default": "A"}), "needs Choices"),
+        (_machine(A={"Type": "Succeed", "End": True}), "cannot have Next or End"),
+        (_machine(A={"Type": "Wat", "End": True}), "unknown state type"),
+        (
+            _machine(A={"Type": "Task", "Resource": "x", "End": True, "Catch": [{"Next": "Z"}]}),
+            "Catch[0].Next: transition to unknown state 'Z'",
+        ),
+        (
+            _machine(
+                A={
+                    "Type": "Parallel",
+                    "Branches": [_machine(A={"Type": "Pass", "Next": "Q"})],
+                    "End": True,
+                }
+            ),
+            "Branches[0]/States/A/Next",
+        ),
+        ({"StartAt": "X", "States": {"A": {"Type": "Succeed"}}}, "'X' is not a state"),
+    ],
+)
+def test_graph_check_reports(definition_, expected):
+    found = problems(definition_)
+    assert any(expected in p for p in found), found
+
+
+def test_graph_check_reports_duplicate_names_across_branches():
+    branch = _machine(A={"Type": "Succeed"})
+    d = _machine(A={"Type": "Parallel", "Branches": [branch], "End": True})
+    assert problems(d) == ["state name 'A' is used 2 times"]
+
+
+# -- execution in moto --------------------------------------------------------------------
+def _zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.py", "def handler(event, context):\n    return event\n")
+    return buf.getvalue()
+
+
+@cache
+def _clients() -> dict:
+    """boto3 clients, made once (inside the first mock): they stay mocked in later mocks,
+    and making them is most of a fresh mock's cost."""
+    import boto3
+
+    return {s: boto3.client(s, region_name=REGION) for s in SERVICES}
+
+
+class Aws:
+    """moto with the executing Step Functions backend and in-process Lambda handlers."""
+
+    def __init__(self, lambdas) -> None:
+        self.lambdas = lambdas
+        self.client = _clients()
+        self.sfn = self.client["stepfunctions"]
+        trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+        role = self.client["iam"].create_role(RoleName="sfn", AssumeRolePolicyDocument=trust)
+        self.role = role["Role"]["Arn"]
+        self.values: dict[str, str] = {}
+        self.code = _zip()
+
+    def provide(self, subs: dict) -> dict[str, str]:
+        """A real resource for each substitution key (created once), its ARN/name/URL."""
+        for key in subs:
+            if key not in self.values:
+                prefix, name = key.split("_", 1)
+                self.values[key] = PROVISION_BY_PREFIX[prefix](self, name)
+        return self.values
+
+    def deploy(self, d: dict, subs: dict, name: str) -> str:
+        from fzc.simulate import sfn
+
+        return sfn.register(self.sfn, name, sfn.fill(d, self.provide(subs)), self.role)
+
+    def run(self, arn: str, payload: dict, name: str):
+        from fzc.simulate import sfn
+
+        return sfn.run(self.sfn, arn, payload, name)
+
+
+def _function(aws: Aws, name: str) -> str:
+    if name not in aws.lambdas.handlers:
+        aws.lambdas.register(name, lambda event, context: event)
+    fn = aws.client["lambda"].create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=aws.role,
+        Handler="index.handler",
+        Code={"ZipFile": aws.code},
+    )
+    return fn["FunctionArn"]
+
+
+def _table(aws: Aws, name: str) -> str:
+    aws.client["dynamodb"].create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def _bucket(aws: Aws, name: str) -> str:
+    aws.client["s3"].create_bucket(Bucket=name.lower())
+    return name.lower()
+
+
+def _stream(aws: Aws, name: str) -> str:
+    aws.client["kinesis"].create_stream(StreamName=name, ShardCount=1)
+    return name
+
+
+def _bus(aws: Aws, name: str) -> str:
+    aws.client["events"].create_event_bus(Name=name)
+    return name
+
+
+def _machine_arn(aws: Aws, name: str) -> str:
+    from fzc.simulate import sfn
+
+    child = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    return sfn.register(aws.sfn, name, child, aws.role)
+
+
+PROVISION_BY_PREFIX = {
+    "fn": _function,
+    "table": _table,
+    "queue": lambda aws, name: aws.client["sqs"].create_queue(QueueName=name)["QueueUrl"],
+    "topic": lambda aws, name: aws.client["sns"].create_topic(Name=name)["TopicArn"],
+    "bus": _bus,
+    "machine": _machine_arn,
+    "bucket": _bucket,
+    "stream": _stream,
+}
+SERVICES = ("lambda", "dynamodb", "sqs", "sns", "events", "s3", "kinesis", "iam", "stepfunctions")
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    from moto import mock_aws
+
+    from fzc.simulate import sfn
+    from fzc.simulate.lambdas import InProcessLambdas
+
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(k, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    logging.getLogger("moto").setLevel(logging.CRITICAL)  # the parser logs every Fail state
+    config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+    with mock_aws(config=config), InProcessLambdas() as lambdas, sfn.simulation():
+        yield Aws(lambdas)
+
+
+def test_flagship_runs_both_branches(aws):
+    def transform(event, context):
+        return {**event, "loaded": True}
+
+    def handle_error(event, context):
+        return {"reason": "processing failed", "input": event}
+
+    aws.lambdas.register("TransformAndLoad", transform)
+    aws.lambdas.register("ErrorHandlerLambda", handle_error)
+    d, subs = asl(FLAGSHIP)
+    arn = aws.deploy(d, subs, "flagship")
+
+    ok = aws.run(arn, {"processingComplete": "Success", "id": "r-1"}, "success")
+    assert ok.status == "SUCCEEDED", ok
+    items = aws.client["dynamodb"].scan(TableName="DynamoDBTable")["Items"]
+    assert [json.loads(i["data"]["S"]) for i in items] == [
+        {"processingComplete": "Success", "id": "r-1", "loaded": True}
+    ]
+    assert items[0]["pk"]["S"] == "success#Store"
+
+    bad = aws.run(arn, {"processingComplete": "Failure", "id": "r-2"}, "failure")
+    assert bad.status == "SUCCEEDED" and bad.entered[-1] == "DLQ", bad
+    url = aws.values["queue_SQSDeadLetterQueue"]
+    messages = aws.client["sqs"].receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+    bodies = [json.loads(m["Body"]) for m in messages["Messages"]]
+    assert bodies == [
+        {"reason": "processing failed", "input": {"processingComplete": "Failure", "id": "r-2"}}
+    ]
+    assert len(aws.client["dynamodb"].scan(TableName="DynamoDBTable")["Items"]) == 1
+    assert [i.function for i in aws.lambdas.invocations] == [
+        "TransformAndLoad",
+        "ErrorHandlerLambda",
+    ]
+
+
+def test_flagship_error_handler_failure_still_reaches_the_queue(aws):
+    def broken(event, context):
+        raise RuntimeError("handler down")
+
+    aws.lambdas.register("ErrorHandlerLambda", broken)
+    d, subs = asl(FLAGSHIP)
+    arn = aws.deploy(d, subs, "flagship")
+    ex = aws.run(arn, {"processingComplete": "Failure"}, "broken")
+    assert ex.status == "SUCCEEDED" and ex.entered[-1] == "DLQ", ex
+    url = aws.values["queue_SQSDeadLetterQueue"]
+    body = json.loads(aws.client["sqs"].receive_message(QueueUrl=url)["Messages"][0]["Body"])
+    assert body["error"]["Error"] == "RuntimeError"
+
+
+def _decisions(d: dict) -> dict[str, tuple[str, dict, str]]:
+    """Choice state -> (field it tests, {value: next state}, Default) for diagram decisions
+    (and the entry choice), not the loop checks."""
+    found = {}
+    for name, s in states(d).items():
+        rules = [r for r in s.get("Choices", []) if "IsPresent" in r.get("And", [{}])[0]]
+        if rules:
+            field = rules[0]["And"][0]["Variable"][2:]
+            values = {r["And"][1]["StringEquals"]: r["Next"] for r in rules}
+            found[name] = (field, values, s["Default"])
+    return found
+
+
+@pytest.mark.parametrize(("path", "lid"), WORKFLOWS, ids=WF_IDS)
+def test_every_branch_runs_to_a_terminal_state(aws, path, lid):
+    d, subs = asl(path, lid)
+    explore(aws, d, subs, re.sub(r"[^A-Za-z0-9-]", "-", f"{path.stem}-{lid}")[:80])
+
+
+def explore(aws: Aws, d: dict, subs: dict, name: str) -> None:
+    """Runs inputs (the handlers echo their input, so each decision reads the execution
+    input) until every branch of every decision has been taken, each run ending in a
+    terminal state and each decision going where its rule says."""
+    arn = aws.deploy(d, subs, name)
+    allowed = {LOOP_LIMIT} | {s["Error"] for s in states(d).values() if s["Type"] == "Fail"}
+    choices = _decisions(d)
+    todo, tried, taken = [{}], set(), set()
+    while todo:
+        payload = todo.pop(0)
+        if json.dumps(payload, sort_keys=True) in tried:
+            continue
+        tried.add(json.dumps(payload, sort_keys=True))
+        ex = aws.run(arn, payload, f"run-{len(tried)}")
+        ended = ex.status == "SUCCEEDED" or (ex.status == "FAILED" and ex.error in allowed)
+        assert ended, (payload, ex)
+        for choice in dict.fromkeys(n for n in ex.entered if n in choices):
+            field, values, default = choices[choice]
+            value = payload.get(field) if payload.get(field) in values else None
+            went = {to for left, to in ex.transitions if left == choice}
+            assert went == {values.get(value, default)}, (payload, ex.transitions)
+            taken.add((choice, value))
+            if field not in payload:
+                todo += [payload | {field: v} for v in values]
+    wanted = {(n, v) for n, (_, values, _) in choices.items() for v in [*values, None]}
+    assert wanted <= taken, wanted - taken
+
+
+def test_handler_files_load_with_their_own_helpers(tmp_path):
+    from fzc.simulate.lambdas import load
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "_helper.py").write_text(f"NAME = {name!r}\n")
+        (tmp_path / name / "handler.py").write_text(
+            "import _helper\n\ndef handler(event, context):\n    return _helper.NAME\n"
+        )
+    handlers = [load(f"{tmp_path / n / 'handler.py'}:handler") for n in ("a", "b")]
+    assert [h({}, None) for h in handlers] == ["a", "b"]
+
+
+def test_handlers_see_their_function_environment(aws):
+    aws.lambdas.register("Env", lambda event, context: {"table": os.environ.get("TABLE")})
+    fn = aws.client["lambda"].create_function(
+        FunctionName="Env",
+        Runtime="python3.12",
+        Role=aws.role,
+        Handler="index.handler",
+        Code={"ZipFile": aws.code},
+        Environment={"Variables": {"TABLE": "orders"}},
+    )
+    reply = aws.client["lambda"].invoke(FunctionName=fn["FunctionArn"], Payload=b"{}")
+    assert json.loads(reply["Payload"].read()) == {"table": "orders"}
+    assert "TABLE" not in os.environ
+
+
+def test_catch_routes_a_crash_to_the_error_handler(aws):
+    def charge(event, context):
+        raise ValueError("card declined")
+
+    aws.lambdas.register("ChargeCard", charge)
+    d, subs = asl(case("catch"))
+    arn = aws.deploy(d, subs, "catch")
+    ex = aws.run(arn, {"addressOk": "Yes"}, "declined")
+    assert ex.entered[-3:] == ("Charge Card", "Payment Error Handler", "dead letter"), ex
+    handled = aws.lambdas.calls("PaymentErrorHandler")[0].event
+    assert handled["error"]["Error"] == "ValueError"
+
+
+def test_loop_carries_data_from_round_to_round(aws):
+    def process(event, context):
+        left = event.get("left", 2) - 1
+        return {**event, "left": left, "moreItems": "Yes" if left > 0 else "No"}
+
+    aws.lambdas.register("ProcessBatch", process)
+    d, subs = asl(case("loops"))
+    arn = aws.deploy(d, subs, "loops")
+    ex = aws.run(arn, {"left": 3, "ready": "Yes"}, "three")
+    assert ex.status == "SUCCEEDED", ex
+    assert ex.output == {"left": 0, "moreItems": "No", "ready": "Yes"}
+    assert len(aws.lambdas.calls("FetchBatch")) == 3
+
+    endless = aws.run(arn, {"left": 99, "ready": "Yes"}, "endless")
+    assert (endless.status, endless.error) == ("FAILED", LOOP_LIMIT)
+    assert len(aws.lambdas.calls("FetchBatch")) == 3 + LOOP_REPEATS + 1
+
+
+def test_back_edge_inside_a_parallel_branch_reruns_the_round(aws):
+    tries = {"n": 0}
+
+    def left(event, context):
+        tries["n"] += 1
+        return {**event, "leftOk": "Yes" if tries["n"] >= 2 else "No"}
+
+    aws.lambdas.register("LeftHalf", left)
+    d, subs = asl(case("fanloop"))
+    arn = aws.deploy(d, subs, "fanloop")
+    ex = aws.run(arn, {"rightOk": "Yes"}, "retry-once")
+    assert ex.status == "SUCCEEDED" and ex.entered[-2:] == ("Gather", "Finished"), ex
+    assert tries["n"] == 2
+
+
+def test_asl_validator_accepts_every_definition(checkers):  # near the end: see the fixture
+    proc = checkers["asl-validator"]
+    if proc is None:
+        pytest.skip("node_modules missing: run `npm ci` (CI installs asl-validator)")
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stdout + stderr
+    assert stdout.count("is valid") == len(WORKFLOWS)
+
+
+def test_cfn_lint_accepts_every_definition(checkers):
+    stdout, stderr = checkers["cfn-lint"].communicate(timeout=300)
+    assert checkers["cfn-lint"].returncode == 0, stdout + stderr
