@@ -160,3 +160,9 @@ def test_strict_upgrades_documented_rules(path):
 
     assert others(strict) == others(lenient)
     assert code in {d.code.code for d in strict.diagnostics}
+
+
+def test_readme_lists_every_code():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    missing = [c for c in CODES if f"[{c}](docs/codes/{c}.md)" not in readme]
+    assert not missing, f"README's diagnostic table lacks {missing}"
