@@ -138,7 +138,9 @@ def _parser():
     from lark import Lark  # imported here: `fzc --version` and `--help` never pay for it
 
     grammar = (Path(__file__).parent.parent / "grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", transformer=_Build(), cache=False)
+    # cache=True keeps the LALR tables in the temp folder, keyed by a hash of the grammar and
+    # options: a cold process loads them instead of analysing the grammar again (~2x faster).
+    return Lark(grammar, parser="lalr", lexer="contextual", transformer=_Build(), cache=True)
 
 
 def _line_end(text: str, offset: int) -> int:
