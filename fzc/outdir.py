@@ -74,6 +74,20 @@ def read_manifest(out: Path) -> dict:
         return {}
 
 
+def fresh(out: Path, stamp: dict) -> bool:
+    """True when `out` holds a complete, unedited compile made from exactly `stamp`."""
+    old = read_manifest(out)
+    if not old or any(old.get(k) != v for k, v in stamp.items()):
+        return False
+    for rel, digest in old.get("files", {}).items():
+        try:
+            if _digest(target(out, rel).read_bytes()) != digest:
+                return False
+        except (UnsafePath, OSError):
+            return False
+    return True
+
+
 def _remove_stale(out: Path, old: dict, now: set[str], report: Report) -> None:
     for rel, digest in sorted(old.get("files", {}).items()):
         if rel in now:
@@ -112,5 +126,8 @@ def write(out: Path, artifacts: list[Artifact], stamp: dict) -> Report:
         report.written.append(art.path)
     _remove_stale(out, old, set(files), report)
     manifest = {**stamp, "files": dict(sorted(files.items()))}
-    _atomic_write(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    data = (json.dumps(manifest, indent=2) + "\n").encode()
+    path = out / MANIFEST
+    if not path.exists() or path.read_bytes() != data:  # an unchanged compile touches nothing
+        _atomic_write(path, data)
     return report

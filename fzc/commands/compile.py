@@ -86,17 +86,31 @@ def _summary(out: str, report) -> str:
     show_default=True,
     help="How diagnostics are printed.",
 )
-def compile_(files, out, template_format, inline, strict, fmt) -> None:
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Diagrams compiled in parallel [default: the number of CPUs].",
+)
+@click.option("--force", is_flag=True, help="Recompile diagrams whose output is up to date.")
+def compile_(files, out, template_format, inline, strict, fmt, jobs, force) -> None:
     """Compile diagrams into OUT: template, state machines and Lambda stubs.
 
-    Nothing is written unless every diagram compiles without errors.
+    Nothing is written unless every diagram compiles without errors. A diagram whose text,
+    options and compiler version match its last compile (and whose output is intact) is
+    skipped.
 
     Example: fzc compile samples/event_processing.fz -o out/
     """
+    import gc
+
+    gc.disable()  # a short-lived process: the cyclic GC only costs (performance.md, 3b)
     paths = expand(files)
     if not paths:
         raise click.UsageError("no .fz files found")
-    code = compile_paths(paths, out, Settings(template_format, inline, strict, fmt))
+    settings = Settings(template_format, inline, strict, fmt)
+    code = compile_paths(paths, out, settings, jobs=jobs, force=force)
     if code:
         sys.exit(code)
 
@@ -120,51 +134,94 @@ def destination(out: str, path: str, nested: bool):
     return Path(out) / diagram_name(path) if nested else Path(out)
 
 
-def _produce(analyses: list, settings: Settings) -> list:
-    """(analysis, artifacts) for every diagram without errors; a backend failure replaces its
-    analysis in `analyses` with an internal error."""
+@dataclass(frozen=True)
+class Outcome:
+    """One diagram's compile, as plain data (it crosses process boundaries with `-j`)."""
+
+    path: str
+    diagnostics: str  # rendered in the requested format
+    code: int  # 0, 1 (errors) or 2 (internal error)
+    artifacts: tuple | None  # None when the diagram has errors
+
+
+def compile_one(path: str, settings: Settings) -> Outcome:
+    """Analyse and emit one diagram; never raises for bad input."""
     from fzc.backends import Options
 
-    options = Options(format=settings.template_format, inline=settings.inline)
-    produced = []
-    for i, a in enumerate(analyses):
-        if a.plan is None or not a.ok:
-            continue
+    a = analyze(path, settings.strict)
+    arts = None
+    if a.plan is not None and a.ok:
+        options = Options(format=settings.template_format, inline=settings.inline)
         arts, failure = _artifacts(a, options)
-        if failure is not None:
-            analyses[i] = failure
-        else:
-            produced.append((a, arts))
-    return produced
+        a = failure or a
+    code = exit_code([a])
+    return Outcome(
+        path, render(settings.diagnostics, [a]), code, tuple(arts or ()) if not code else None
+    )
 
 
-def compile_paths(
-    paths: list[str], out: str, settings: Settings, *, nested: bool | None = None
-) -> int:
-    """Compile `paths` into `out` and return the exit code; diagnostics and summaries go to
-    stderr. Nothing is written unless every diagram compiles. `nested` (default: more than one
-    path) puts each diagram in its own sub-folder. A folder that cannot be written raises
-    `click.ClickException`."""
-    from fzc import outdir
+def _outcomes(paths: list[str], settings: Settings, jobs: int | None) -> list[Outcome]:
+    import os
 
-    analyses = [analyze(path, settings.strict) for path in paths]
-    produced = _produce(analyses, settings)
-    text = render(settings.diagnostics, analyses)
-    if text:
-        click.echo(text, nl=False, err=True)
-    code = exit_code(analyses)
-    if code:
-        return code
-    nested = len(paths) > 1 if nested is None else nested
-    stamp = {
+    jobs = jobs or os.cpu_count() or 1
+    if jobs == 1 or len(paths) <= 1:
+        return [compile_one(p, settings) for p in paths]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
+        return list(pool.map(compile_one, paths, [settings] * len(paths)))
+
+
+def input_stamp(path: str, settings: Settings) -> dict:
+    """What decides a compile's output: the diagram's bytes, the options, the compiler."""
+    import hashlib
+
+    try:
+        with open(path, "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        digest = ""
+    return {
         "compiler": f"fzc {__version__}",
         "inline": settings.inline,
         "format": settings.template_format,
+        "strict": settings.strict,
+        "input": digest,
     }
-    for a, arts in produced:
-        where = destination(out, a.source.path, nested)
+
+
+def compile_paths(
+    paths: list[str],
+    out: str,
+    settings: Settings,
+    *,
+    nested: bool | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+) -> int:
+    """Compile `paths` into `out` and return the exit code; diagnostics and summaries go to
+    stderr. Nothing is written unless every diagram compiles. `nested` (default: more than one
+    path) puts each diagram in its own sub-folder. Diagrams whose output is up to date are
+    skipped unless `force`. A folder that cannot be written raises `click.ClickException`."""
+    from fzc import outdir
+
+    nested = len(paths) > 1 if nested is None else nested
+    stamps = {p: input_stamp(p, settings) for p in paths}
+    todo = [p for p in paths if force or not outdir.fresh(destination(out, p, nested), stamps[p])]
+    outcomes = _outcomes(todo, settings, jobs)
+    text = "".join(o.diagnostics for o in outcomes)
+    if text:
+        click.echo(text, nl=False, err=True)
+    code = max((o.code for o in outcomes), default=0)
+    if code:
+        return code
+    for p in paths:
+        if p not in todo:
+            click.echo(f"fzc: {destination(out, p, nested)}: up to date\n", nl=False, err=True)
+    for o in outcomes:
+        where = destination(out, o.path, nested)
         try:
-            report = outdir.write(where, arts, stamp)
+            report = outdir.write(where, list(o.artifacts), stamps[o.path])
         except (OSError, outdir.UnsafePath) as exc:
             raise click.ClickException(f"cannot write {where}: {exc}") from None
         click.echo(_summary(str(where), report), nl=False, err=True)
