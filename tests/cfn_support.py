@@ -3,45 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
-
-import yaml
 
 from fzc.backends import Options, emit_all
 from fzc.pipeline import analyze
 from fzc.source import Source
-
-
-class CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation YAML short forms (`!Ref`, `!GetAtt`, `!Sub` ...) as long forms."""
-
-
-def _tag(name: str):
-    def construct(loader, node):
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if name == "Fn::GetAtt":
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {name: value}
-
-    return construct
-
-
-for _short, _long in {
-    "!Ref": "Ref",
-    "!GetAtt": "Fn::GetAtt",
-    "!Sub": "Fn::Sub",
-    "!Join": "Fn::Join",
-    "!Select": "Fn::Select",
-    "!Split": "Fn::Split",
-}.items():
-    CfnLoader.add_constructor(_short, _tag(_long))
 
 
 def compile_text(path: str, text: str, options: Options | None = None) -> dict[str, str]:
@@ -56,9 +23,10 @@ def compile_file(path: Path, repo: Path, options: Options | None = None) -> dict
 
 
 def load_template(files: dict[str, str]) -> dict:
-    if "template.json" in files:
-        return json.loads(files["template.json"])
-    return yaml.load(files["template.yaml"], Loader=CfnLoader)
+    """The template among `files`, read by fzc's own reader (long-form intrinsics)."""
+    from fzc.drift.template import parse
+
+    return parse(files.get("template.json") or files["template.yaml"])
 
 
 def write(files: dict[str, str], out: Path) -> None:

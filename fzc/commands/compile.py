@@ -54,6 +54,39 @@ def _summary(out: str, report) -> str:
     return text
 
 
+def settings_options(command):
+    """The options that make `Settings`, shared by `compile` and `watch`."""
+    for option in reversed(_SETTINGS_OPTIONS):
+        command = option(command)
+    return command
+
+
+_SETTINGS_OPTIONS = (
+    click.option(
+        "--format",
+        "template_format",
+        type=click.Choice(("yaml", "json")),
+        default="yaml",
+        show_default=True,
+        help="CloudFormation template format.",
+    ),
+    click.option(
+        "--inline",
+        is_flag=True,
+        help="Embed handler source in the template (ZipFile) instead of packaging.",
+    ),
+    click.option("--strict", is_flag=True, help="Treat FlowZap's documented rules as errors."),
+    click.option(
+        "--diagnostics",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="full",
+        show_default=True,
+        help="How diagnostics are printed.",
+    ),
+)
+
+
 @click.command("compile")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -64,28 +97,7 @@ def _summary(out: str, report) -> str:
     type=click.Path(file_okay=False),
     help="Output folder (one sub-folder per diagram when several are given).",
 )
-@click.option(
-    "--format",
-    "template_format",
-    type=click.Choice(("yaml", "json")),
-    default="yaml",
-    show_default=True,
-    help="CloudFormation template format.",
-)
-@click.option(
-    "--inline",
-    is_flag=True,
-    help="Embed handler source in the template (ZipFile) instead of packaging.",
-)
-@click.option("--strict", is_flag=True, help="Treat FlowZap's documented rules as errors.")
-@click.option(
-    "--diagnostics",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="full",
-    show_default=True,
-    help="How diagnostics are printed.",
-)
+@settings_options
 @click.option(
     "-j",
     "--jobs",

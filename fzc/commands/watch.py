@@ -17,8 +17,7 @@ import threading
 
 import click
 
-from fzc.commands.common import FORMATS
-from fzc.commands.compile import Settings, compile_paths, expand
+from fzc.commands.compile import Settings, compile_paths, expand, settings_options
 
 
 def _digest(path: str) -> str | None:
@@ -125,24 +124,7 @@ class Watcher:
     type=click.Path(file_okay=False),
     help="Output folder (one sub-folder per diagram when a folder or several files are watched).",
 )
-@click.option(
-    "--format",
-    "template_format",
-    type=click.Choice(("yaml", "json")),
-    default="yaml",
-    show_default=True,
-    help="CloudFormation template format.",
-)
-@click.option("--inline", is_flag=True, help="Embed handler source in the template (ZipFile).")
-@click.option("--strict", is_flag=True, help="Treat FlowZap's documented rules as errors.")
-@click.option(
-    "--diagnostics",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="full",
-    show_default=True,
-    help="How diagnostics are printed.",
-)
+@settings_options
 @click.option(
     "--debounce",
     type=click.IntRange(10, 10_000),
