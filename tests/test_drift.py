@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import run_cli
 from golden import REPO, accepting, check
 
 from fzc.backends import Options, emit_all
@@ -33,16 +34,7 @@ DRIFT_CODES = sorted(c for c in CODES if c.startswith("FZ5"))
 
 def run(*args: str):
     """`fzc ARGS` in-process from the repo root."""
-    import os
-
-    from fzc.cli import cli
-
-    cwd = os.getcwd()
-    os.chdir(REPO)
-    try:
-        return CliRunner().invoke(cli, list(args), prog_name="fzc", catch_exceptions=True)
-    finally:
-        os.chdir(cwd)
+    return run_cli(*args)
 
 
 def records(result) -> list[dict]:
