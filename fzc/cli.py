@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "fmt": ("fmt", "fmt", "Rewrite diagrams in the canonical layout."),
     "watch": ("watch", "watch", "Recompile diagrams each time one is saved."),
     "lsp": ("lsp", "lsp", "Run the language server (stdio) for editors."),
+    "simulate": ("simulate", "simulate", "Run the compiled architecture in moto and trace it."),
 }
 
 

@@ -2,7 +2,7 @@
 
 Ranges follow the pipeline: FZ0xxx syntax, FZ1xxx model and names, FZ2xxx graph checks,
 FZ3xxx architecture (kinds and wiring), FZ4xxx backends, FZ5xxx drift (`fzc check
---against/--stack/--out`), FZ9xxx internal errors.
+--against/--stack/--out`), FZ6xxx simulation (`fzc simulate`), FZ9xxx internal errors.
 Each code has a page in docs/codes/<CODE>.md and a fixture in tests/diagnostics/.
 """
 
@@ -106,6 +106,25 @@ _ROWS: tuple[Code, ...] = (
     Code("FZ5006", "stale-output", E, "committed generated output differs from `fzc compile`"),
     Code("FZ5007", "unreadable-template", E, "the template cannot be read or expanded"),
     Code("FZ5008", "stack-unavailable", E, "the deployed stack cannot be read"),
+    # simulate: `fzc simulate` checks what moto cannot (transitions, IAM), then runs the
+    # compiled architecture in moto; their fixtures need more than a diagram: tests/simulate/codes/
+    Code(
+        "FZ6001", "missing-state", E, "a state machine transition names a state that does not exist"
+    ),
+    Code(
+        "FZ6002", "unreachable-state", E, "a state machine state cannot be reached from its start"
+    ),
+    Code("FZ6003", "malformed-state", E, "a state machine state does not say how the flow goes on"),
+    Code("FZ6004", "task-not-allowed", E, "a state machine's role does not allow one of its tasks"),
+    Code("FZ6005", "event-source-not-allowed", E, "a function's role cannot read its event source"),
+    Code("FZ6006", "handler-error", E, "a Lambda handler raised during the simulation"),
+    Code(
+        "FZ6007",
+        "execution-failed",
+        E,
+        "a state machine execution failed in a way the diagram does not show",
+    ),
+    Code("FZ6008", "expectation-failed", E, "a scenario's expectation did not hold"),
     # internal
     Code("FZ9001", "internal-error", E, "fzc failed; please report it with the input"),
 )

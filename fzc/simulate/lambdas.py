@@ -12,6 +12,9 @@ handler through a thread-local `os.environ` overlay: moto runs executions in wor
 threads that read os.environ while they make clients, and setting the real variables raced
 them (KeyError on AWS_LAMBDA_FUNCTION_VERSION). An exception becomes a Lambda
 function error whose `errorType` is the exception's class, so `Catch`/`Retry` by name work.
+`current()` names the function whose handler runs in this thread (innermost first), so an
+SDK call can be put down to the function that made it. `adjust`, when set, sees each result
+before moto does and may replace it (`fzc simulate` forces a decision's branch with it).
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ from dataclasses import dataclass
 from typing import Any
 
 Handler = Callable[[Any, Any], Any]
+_RUNNING = threading.local()  # .stack: names of the functions running in this thread
+
+
+def current() -> str | None:
+    """The function whose handler is running in this thread, innermost; None outside one."""
+    stack = getattr(_RUNNING, "stack", ())
+    return stack[-1] if stack else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +151,7 @@ class InProcessLambdas:
         self.invocations: list[Invocation] = []
         self._saved: list[tuple[object, str, object]] = []
         self._environ: MutableMapping | None = None
+        self.adjust: Callable[[str, Any], Any] | None = None  # (function, result) -> result
         for name, spec in (handlers or {}).items():
             self.register(name, spec)
 
@@ -203,8 +214,11 @@ class InProcessLambdas:
         overlay = isinstance(environ, EnvOverlay)
         if overlay:
             environ.push(_environment(fn))
+        _RUNNING.stack = (*getattr(_RUNNING, "stack", ()), fn.function_name)
         try:
             result = self.handlers[fn.function_name](event, _context(fn))
+            if self.adjust is not None:
+                result = self.adjust(fn.function_name, result)
             self.invocations.append(Invocation(fn.function_name, event, result))
             return json.dumps(result, default=str), False, ""
         except Exception as exc:  # the function raised: Lambda reports a function error
@@ -215,6 +229,7 @@ class InProcessLambdas:
             )
             return json.dumps(error), True, traceback.format_exc()
         finally:
+            _RUNNING.stack = _RUNNING.stack[:-1]
             if overlay:
                 environ.pop()
 

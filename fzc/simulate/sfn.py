@@ -12,6 +12,7 @@ import json
 import re
 import time
 import types
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,7 +114,9 @@ def start_execution_fix() -> Iterator[None]:
     """moto 5.2 hands the `states:startExecution` task's ASL parameters (`StateMachineArn`,
     `Input`, `Name`, as AWS documents them) to boto3 unchanged, whose Step Functions API
     spells them `stateMachineArn`, `input`, `name`: botocore raises KeyError and the task
-    fails with States.Runtime. Lower-case the first letter for that call."""
+    fails with States.Runtime. Lower-case the first letter for that call. Without a `Name`,
+    moto names the execution `None` (AWS: a UUID), and the second one fails with
+    ExecutionAlreadyExists: give it a UUID."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_sfn as module,
     )
@@ -123,6 +126,8 @@ def start_execution_fix() -> Iterator[None]:
 
     def fixed(self, env, resource_runtime_part, normalised_parameters, state_credentials):
         params = {k[:1].lower() + k[1:]: v for k, v in normalised_parameters.items()}
+        if self.resource.api_action.lower() == "startexecution":
+            params.setdefault("name", str(uuid.uuid4()))
         return saved(self, env, resource_runtime_part, params, state_credentials)
 
     cls._eval_service_task = fixed

@@ -78,6 +78,9 @@ class Planner:
                 flow.steps[m] = self._member_step(m)
             flow.start = group.start
             self.flows.append(flow)
+            for step in flow.steps.values():
+                if step.kind == "lambda":  # every step, the first one included
+                    self._machine_grant_invoke(flow, step)
             for m in group.members:
                 if m in self.b.primary and self.typed[m].kind.name == "lambda":
                     self.b.functions[self.b.primary[m]].triggers.append(
