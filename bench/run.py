@@ -16,7 +16,11 @@ ratios taken pair by pair from runs made in turn in the same call.
   `off` (`gc.collect(); gc.freeze(); gc.disable()` before the chain, as the research recommends).
 * Cold: whole processes spawned with `os.posix_spawn` and reaped with `os.wait4` (wall, CPU,
   peak RSS) by a small `python -I -S` driver; all commands of a round run back to back in
-  rotated order after warm-up runs.
+  rotated order after warm-up runs. Besides `fzc check` and `--version`, the rounds run
+  `fzc compile` of the flagship (`--force`: it really compiles every time) and its peers on
+  the same input: `cfn-lint` on the template it wrote, and aws-sam-translator (`_SAM_PEER`)
+  on the hand-written SAM template of the flagship. `TARGETS` holds the issue's bounds, each
+  checked with a paired ratio from the same rounds (no timing is asserted: it is reported).
 * Peak memory is `ru_maxrss`. Linux folds the spawning process's own high-water mark into a
   child's `ru_maxrss` at exec, so every spawner here is kept smaller than what it measures.
 
@@ -379,20 +383,95 @@ print(json.dumps(out))
 """
 
 
+# The nearest peer of `fzc compile`: aws-sam-translator compiling a high-level description (the
+# hand-written SAM template of the flagship) to CloudFormation, offline as `fzc check --against`
+# runs it (fzc/drift/template.py): fixed region, no managed-policy lookup. Local code paths
+# become S3 URIs first, as `sam package` would make them (the transform refuses local paths).
+# It writes its template, as `fzc compile` does. Run as `python -c` in a cold process.
+_SAM_PEER = """
+import json, sys
+import boto3
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.arn_generator import ArnGenerator
+from samtranslator.translator.translator import Translator
+from samtranslator.yaml_helper import yaml_parse
+src, out = sys.argv[1:3]
+with open(src, encoding="utf-8") as fh:
+    template = yaml_parse(fh.read())
+sections = [template.get("Globals", {}).get("Function", {})]
+sections += [r.get("Properties", {}) for r in template["Resources"].values()]
+for props in sections:
+    for key in ("CodeUri", "DefinitionUri"):
+        if isinstance(props.get(key), str) and not props[key].startswith("s3://"):
+            props[key] = "s3://bench/" + props[key].strip("./")
+ArnGenerator.BOTO_SESSION_REGION_NAME = "us-east-1"
+session = boto3.session.Session(region_name="us-east-1")
+cfn = Translator(None, Parser(), boto_session=session).translate(
+    template, parameter_values={}, get_managed_policy_map=dict
+)
+with open(out, "w", encoding="utf-8") as fh:
+    json.dump(cfn, fh, indent=1, default=str)
+"""
+SAM_TEMPLATE = REPO / "tests" / "drift" / "handwritten-sam.yaml"
+
+# Targets (issue "Speed and scale"): (label, row key, baseline key, kind, bound). `ratio`: the
+# row's wall / the baseline's wall must be at most `bound`; `faster`: the baseline (a peer)
+# must take at least `bound` times the row's wall. Rows measured only in some set-ups (the
+# bytecode-cache variants, peers that are not installed) are left out when absent.
+TARGETS = (
+    ("cold `fzc check` ≤ 20× `python -c pass`", "check", "pass", "ratio", 20.0),
+    ("… with bytecode cache¹", "check-pyc", "pass-pyc", "ratio", 20.0),
+    ("cold compile ≥ 2× faster than aws-sam-translator", "compile", "sam", "faster", 2.0),
+    ("… with bytecode cache¹", "compile-pyc", "sam", "faster", 2.0),
+    ("cold compile ≥ 5× faster than cfn-lint", "compile", "cfn-lint", "faster", 5.0),
+    ("… with bytecode cache¹", "compile-pyc", "cfn-lint", "faster", 5.0),
+)
+
+
+def _paired(runs: dict, a: str, b: str) -> float:
+    """Median over rounds of wall(a) / wall(b), each pair from the same round."""
+    return statistics.median(x[0] / y[0] for x, y in zip(runs[a], runs[b], strict=True))
+
+
 def cold(rounds: int, warmup: int, tmp: Path) -> dict:
     python = sys.executable
-    fzc = str(Path(sys.executable).parent / "fzc")
+    bindir = Path(sys.executable).parent
+    fzc = str(bindir / "fzc")
     base = dict(os.environ)
     cached = {k: v for k, v in base.items() if k != "PYTHONDONTWRITEBYTECODE"}
     cached["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
     sample = str(SAMPLE.relative_to(REPO))
+    out = tmp / "compiled"
+    compile_argv = [fzc, "compile", sample, "-o", str(out), "--force"]
+    compile_label = f"`fzc compile {sample} -o OUT --force`"
     # (key, label, argv, env, baseline key): the ratio is taken against the baseline's run in
     # the same round.
     commands = [
         ("pass", "`python -c pass`", [python, "-c", "pass"], base, None),
         ("check", f"`fzc check {sample}`", [fzc, "check", sample], base, "pass"),
         ("version", "`fzc --version`", [fzc, "--version"], base, "pass"),
+        ("compile", compile_label, compile_argv, base, "pass"),
     ]
+    notes = []
+    # The output the peers read exists before the first timed run.
+    first = subprocess.run(compile_argv, capture_output=True, text=True, cwd=REPO)
+    if first.returncode != 0:
+        notes.append(f"`fzc compile` failed ({first.returncode}): {first.stderr.strip()[-300:]}")
+    cfn_lint = bindir / "cfn-lint"
+    if not cfn_lint.exists():
+        notes.append(f"cfn-lint not measured: no `{cfn_lint}`")
+    elif (out / "template.yaml").exists():
+        tpl = str(out / "template.yaml")
+        commands.append(
+            ("cfn-lint", "`cfn-lint OUT/template.yaml`", [str(cfn_lint), tpl], base, "pass")
+        )
+    if importlib.util.find_spec("samtranslator") is None:
+        notes.append("aws-sam-translator not measured: `samtranslator` is not installed")
+    else:
+        rel_sam = SAM_TEMPLATE.relative_to(REPO)
+        argv = [python, "-c", _SAM_PEER, str(SAM_TEMPLATE), str(tmp / "sam-out.json")]
+        label = f"aws-sam-translator: `{rel_sam}` → CloudFormation JSON"
+        commands.append(("sam", label, argv, base, "pass"))
     fzc_pyc = importlib.util.cache_from_source(str(REPO / "fzc" / "cli.py"))
     if not os.path.exists(fzc_pyc):
         # fzc's own modules have no cached bytecode here (e.g. PYTHONDONTWRITEBYTECODE=1 with an
@@ -406,6 +485,7 @@ def cold(rounds: int, warmup: int, tmp: Path) -> dict:
                 cached,
                 "pass-pyc",
             ),
+            ("compile-pyc", f"{compile_label}, bytecode cache¹", compile_argv, cached, "pass-pyc"),
         ]
     _progress(f"[cold] {warmup} warm-up run(s) each, then {rounds} rounds of {len(commands)}")
     spec = {
@@ -434,14 +514,20 @@ def cold(rounds: int, warmup: int, tmp: Path) -> dict:
             "maxrss_mib": statistics.median(x[2] for x in rs) / 1024,
             "rc": sorted({x[3] for x in rs}),
             "runs": len(rs),
-            "ratio": None,
+            "ratio": _paired(runs, key, against) if against else None,
         }
-        if against:
-            row["ratio"] = statistics.median(
-                a[0] / b[0] for a, b in zip(rs, runs[against], strict=True)
-            )
         rows.append(row)
-    return {"rows": rows, "pairs": rounds, "warmup": warmup}
+    targets = []
+    for label, key, other, kind, bound in TARGETS:
+        if key not in runs or other not in runs:
+            continue
+        ratio = _paired(runs, key, other) if kind == "ratio" else _paired(runs, other, key)
+        met = ratio <= bound if kind == "ratio" else ratio >= bound
+        targets.append(
+            {"label": label, "key": key, "other": other, "kind": kind, "bound": bound}
+            | {"ratio": ratio, "met": met}
+        )
+    return {"rows": rows, "pairs": rounds, "warmup": warmup, "targets": targets, "notes": notes}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -757,6 +843,26 @@ def report(args, info, results, cold_res) -> str:
                 ]
             )
         table(["command", "wall ms", "CPU ms", "peak RSS MiB", "vs `python -c pass`", "exit"], rows)
+        if cold_res.get("targets"):
+            h("Targets (cold, side by side)")
+            out.append(
+                "Each figure is the median over the rounds above of a ratio of two runs from the "
+                "same round. *× pass*: wall / wall of `python -c pass`; *× faster*: the peer's "
+                "wall / the wall of `fzc compile`. The peers: cfn-lint validating the template "
+                "`fzc compile` wrote; aws-sam-translator transforming a hand-written SAM "
+                "template of the same flagship (the nearest peer: a high-level description "
+                "compiled to CloudFormation) offline, as fzc runs it (fixed region, no "
+                "managed-policy lookup), writing its output (boto3 import included).\n"
+            )
+            rows = []
+            for t in cold_res["targets"]:
+                unit = "× pass" if t["kind"] == "ratio" else "× faster"
+                bound = ("≤ " if t["kind"] == "ratio" else "≥ ") + f"{t['bound']:g}{unit}"
+                met = "met" if t["met"] else "**missed**"
+                rows.append([t["label"], f"{t['ratio']:.2f}{unit}", bound, met])
+            table(["target", "measured", "bound", "result"], rows)
+        for note in cold_res.get("notes", ()):
+            out.append(f"\n* {note}.")
         if any(r["key"].endswith("-pyc") for r in cold_res["rows"]):
             out.append(
                 "\n¹ fzc's own modules have no cached bytecode here (editable install, "

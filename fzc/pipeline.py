@@ -6,12 +6,15 @@ Nothing here touches the filesystem; the CLI reads and writes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fzc.diagnostics import Diagnostic, Label, apply_policy, diag
 from fzc.diagnostics.codes import CODES
 from fzc.model import Diagram
 from fzc.source import Source, Span
-from fzc.wire.plan import Plan
+
+if TYPE_CHECKING:  # imported by `analyze` only when it plans (not for a diagram with errors)
+    from fzc.wire.plan import Plan
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterator
 from itertools import islice
@@ -29,16 +30,18 @@ def duplicate_lanes(d: Diagram) -> Iterator[Diagnostic]:
 
 
 def duplicate_nodes(d: Diagram) -> Iterator[Diagnostic]:
+    free = None  # the next free id, computed once (on the first duplicate): linear in the ids
     for node in d.nodes:
         first = d.by_id[node.id]
         if first is not node:
+            free = _next(d) if free is None else free
             yield diag(
                 CODES["FZ1002"],
                 f"node `{node.id}` is declared twice",
                 node.id_span,
                 label="second declaration",
                 secondary=(Label(first.id_span, "first"),),
-                help=f"node ids are global; give this node the next free id, n{_next(d)}",
+                help=f"node ids are global; give this node the next free id, n{free}",
             )
 
 
@@ -49,15 +52,17 @@ def _next(d: Diagram) -> int:
 
 def id_rules(d: Diagram) -> Iterator[Diagnostic]:
     numbered: dict[int, Node] = {}
+    free = None  # computed once, on the first bad id
     for node in d.by_id.values():
         m = _NODE_ID.fullmatch(node.id)
         if m is None:
+            free = _next(d) if free is None else free
             yield diag(
                 CODES["FZ1008"],
                 f"node id `{node.id}` is not of the form `nK`",
                 node.id_span,
                 label="FlowZap numbers nodes n1, n2, ...",
-                help=f"rename it n{_next(d)} (and every reference to it)",
+                help=f"rename it n{free} (and every reference to it)",
             )
         else:
             numbered[int(m.group(1))] = node
@@ -88,8 +93,13 @@ def labels(d: Diagram) -> Iterator[Diagnostic]:
             )
 
 
-def _unknown(d: Diagram, ref_node: str, span, what: str) -> Diagnostic:
-    known = sorted(d.by_id, key=lambda i: (len(i), i))
+def _known(d: Diagram) -> list[str]:
+    """The first 13 declared ids in (length, text) order: 12 to show, one to say there are more.
+    Callers compute it once per check, not once per unknown reference."""
+    return heapq.nsmallest(13, d.by_id, key=lambda i: (len(i), i))
+
+
+def _unknown(known: list[str], ref_node: str, span, what: str) -> Diagnostic:
     shown = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
     return diag(
         CODES["FZ1003"],
@@ -124,11 +134,13 @@ def _prefix(d: Diagram, end: Endpoint, node: Node) -> Iterator[Diagnostic]:
 
 
 def references(d: Diagram) -> Iterator[Diagnostic]:
+    known = None  # computed once, on the first unknown reference
     for edge in d.edges:
         for end in (edge.source, edge.target):
             node = d.node(end.node)
             if node is None:
-                yield _unknown(d, end.node, end.node_span, "edge")
+                known = _known(d) if known is None else known
+                yield _unknown(known, end.node, end.node_span, "edge")
                 continue
             yield from _prefix(d, end, node)
         src, dst = d.node(edge.source.node), d.node(edge.target.node)
@@ -149,11 +161,12 @@ def references(d: Diagram) -> Iterator[Diagnostic]:
 
 
 def loops(d: Diagram) -> Iterator[Diagnostic]:
+    known = None  # computed once, on the first unknown node
     for loop in d.loops:
         for ref in loop.refs:
             node = d.node(ref.node)
             if node is None:
-                known = ", ".join(sorted(d.by_id, key=lambda i: (len(i), i))[:12])
+                known = ", ".join(_known(d)[:12]) if known is None else known
                 yield diag(
                     CODES["FZ2006"],
                     f"loop names unknown node `{ref.node}`",

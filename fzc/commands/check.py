@@ -208,6 +208,9 @@ def check(files, fmt, strict, template, stack, region, profile, out) -> None:
 
     Example: fzc check samples/event_processing.fz --against template.yaml --format github
     """
+    import gc
+
+    gc.disable()  # a short-lived process: the cyclic GC only costs (performance.md, 3b)
     opts = Drift(template, stack, region, profile, out, len(files) > 1)
     _validate(files, opts)
     analyses = [analyze(path, strict) for path in files]

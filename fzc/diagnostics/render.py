@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 
 from fzc.diagnostics import Diagnostic, Label
@@ -94,6 +93,8 @@ def as_records(items: Sequence[tuple[Source, Diagnostic]]) -> list[dict]:
 
 
 def as_json(items: Sequence[tuple[Source, Diagnostic]]) -> str:
+    import json  # only the json and sarif formats need it
+
     return json.dumps(as_records(items), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -171,6 +172,8 @@ def as_sarif(items: Sequence[tuple[Source, Diagnostic]]) -> str:
             }
         ],
     }
+    import json
+
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 

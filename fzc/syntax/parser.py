@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 
 from fzc.diagnostics import Diagnostic, diag
 from fzc.diagnostics.codes import CODES
@@ -135,9 +134,13 @@ class _Build:
 
 @cache
 def _parser():
+    import os  # not pathlib (~3 ms to import): `fzc fmt` loads nothing else that needs it
+
     from lark import Lark  # imported here: `fzc --version` and `--help` never pay for it
 
-    grammar = (Path(__file__).parent.parent / "grammar.lark").read_text(encoding="utf-8")
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "grammar.lark")
+    with open(path, encoding="utf-8") as fh:
+        grammar = fh.read()
     # cache=True keeps the LALR tables in the temp folder, keyed by a hash of the grammar and
     # options: a cold process loads them instead of analysing the grammar again (~2x faster).
     return Lark(grammar, parser="lalr", lexer="contextual", transformer=_Build(), cache=True)
