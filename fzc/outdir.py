@@ -17,6 +17,8 @@ from pathlib import Path, PurePosixPath
 from fzc.backends import Artifact
 
 MANIFEST = ".fzc/manifest.json"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 class UnsafePath(ValueError):
@@ -61,6 +63,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
