@@ -590,12 +590,14 @@ def test_flagship_error_handler_failure_still_reaches_the_queue(aws):
 
 def _decisions(d: dict) -> dict[str, tuple[str, dict, str]]:
     """Choice state -> (field it tests, {value: next state}, Default) for diagram decisions
-    (and the entry choice), not the loop checks."""
+    (and the entry choice), not the loop checks. A decision in a serial region reads the
+    same field of the wrapped data (`$.data.Payload.<field>`)."""
     found = {}
     for name, s in states(d).items():
         rules = [r for r in s.get("Choices", []) if "IsPresent" in r.get("And", [{}])[0]]
         if rules:
-            field = rules[0]["And"][0]["Variable"][2:]
+            var = rules[0]["And"][0]["Variable"]
+            field = var.removeprefix("$.data.Payload.").removeprefix("$.")
             values = {r["And"][1]["StringEquals"]: r["Next"] for r in rules}
             found[name] = (field, values, s["Default"])
     return found

@@ -27,14 +27,39 @@ Conventions (README material):
   as {round, data}; a Parallel runs one round on `data` and reports where it ended; a Choice
   starts the next round, with that round's data, while round < 3, else fails with
   `fzc.LoopLimitReached`; leaving the loop unwraps the data. The counter is outside what the
-  handlers see, so no handler can make a loop unbounded. Steps named in a `loop [...]`
+  handlers see, so no handler can make a loop unbounded. A cycle entered at several steps is
+  still one loop: each entry has its "(loop)" Pass, which records it (`at`), and each round
+  starts where `at` says (a way back to an entry sets it). Steps named in a `loop [...]`
   fragment also retry their own failures (`States.TaskFailed`) at most 3 times.
 - Fan-out. A non-choice step with several successors (or an orchestrator with several first
-  steps) becomes a Parallel, one branch per successor; the branches end where they all meet
-  (the join: `ResultPath: "$.branches"`, the flow goes on there) or at their own ends.
+  steps) runs them all. Every step's state is written once, so the size of a definition is
+  linear in the diagram (`layout.py`, `serial.py`):
+  * Parallel, when the fan-out is *proper*: each successor (a lane) is reached from this
+    step alone, and the steps it dominates leave only towards one common step, the join (a
+    successor the lanes lead to may be the join itself). One branch per lane holds exactly
+    the steps that lane dominates; the branches end at the join (`ResultPath: "$.branches"`,
+    the flow goes on there) or at their own ends. One lane that always reaches the join is
+    no Parallel: the step goes on to it.
+  * Serial region, when the fan-out is *entangled* (lanes that meet anywhere else, cross, or
+    are entered from elsewhere), or when a Parallel would nest deeper than 8 frames:
+    everything reachable from its successors runs as one sequence in topological order, the
+    data wrapped as `{"data": {"Payload": ...}, "due": "|n4|n7|"}`. A step that finishes
+    appends the steps it leads to, a decision the target of the branch it takes, a Catch
+    its handler; a step that may not be due is guarded by a Choice ("<step> (if due)"). So
+    each step runs at most once, after every due step before it, on the data the step
+    before it left; Parallel's concurrency is given up, not its steps. A decision there
+    tests `$.data.Payload.<field>`, a Catch adds `error` beside the data, an end event that
+    is not a failure ends its path only; after the last step the wrapper comes off and the
+    flow leaves towards a due way out (a loop exit before a way round again), else ends. A
+    loop with several due entries runs once, from the first.
   Alternative, not taken: a labelled fan-out as an implicit decision (FlowZap draws
   decisions as diamonds). Inside a loop, a step that is not a decision goes forward rather
   than round again, and a branch cannot leave the loop on its own.
+- Bounds. Parallel branches and loop rounds nest at most 8 deep; deeper, a way back closes
+  on the innermost loop's entry instead (a new round; the end where there is no loop).
+  Everything is built with worklists, so a 10,000-step chain compiles without deep
+  recursion. `quotas.check` finds each definition over Step Functions' 1 MB (or over 10,000
+  states), for the compiler to report (FZ4001) instead of emitting it.
 - Names. State names are node (or edge, for tasks) labels cleaned to letters, digits, spaces
   and `-_.,()'&+!`, at most 80 characters, unique with " 2", " 3"...; each Comment names
   the node id (or the edge of a task) and its .fz line.

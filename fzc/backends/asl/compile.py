@@ -1,42 +1,33 @@
-"""Workflow steps -> ASL states: one `Scope` per States object (the machine, each branch).
+"""Workflow steps -> ASL states: one `Scope` per frame (States object: the machine, a
+Parallel branch, a loop round), each step's state in exactly one frame.
 
-A scope emits states breadth-first from its entry. Three shapes need more than one state
-per step (the rules are in the package docstring):
-- a cycle (strongly connected steps) becomes a guarded counter loop: a Pass wraps the input
-  as `{round, data}`, a Parallel runs one round of the cycle on `data` and reports where the
-  round ended (`{"next": "again" | <exit step>, "data": ...}`), a Choice starts another round
-  while `round < LOOP_REPEATS` or leaves the loop; so no loop is unbounded;
-- a fan-out (a non-choice step with several successors) becomes a Parallel with one branch
-  per successor, joined at their first common successor;
-- transitions that leave a branch (the join, the loop's entry, a loop exit) resolve to
+`layout.py` decides, once per frame and in linear time, where each step goes. A scope then
+emits states from its entry through a worklist (no recursion per step; frames nest at most
+`MAX_DEPTH` deep). Shapes that need more than one state per step (rules in the package
+docstring):
+- a cycle (strongly connected steps) becomes a guarded counter loop (`loops.py`);
+- a proper fan-out becomes a Parallel, one branch (frame) per lane, joined at its join;
+- an entangled fan-out starts the frame's serial region (`serial.py`): the steps it leads to
+  run as one guarded sequence with the due steps listed in the data;
+- transitions that leave a frame (the join, the loop's entry, a loop exit) resolve to
   "special" targets, materialised as small Pass/Fail states or `End: true`.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 
-import networkx as nx
-
-from fzc.backends.asl.states import BUILDERS, LOOP_REPEATS, Ctx, pass_state
+from fzc.backends.asl import loops
+from fzc.backends.asl.flow import ROOT
+from fzc.backends.asl.layout import END, FINISH, Fork, Layout, Special
+from fzc.backends.asl.serial import Region
+from fzc.backends.asl.states import BUILDERS, Ctx, pass_state
+from fzc.backends.asl.steps import JOIN_PREFERENCE, choice_rules, has_branches, rule, step_kind
 from fzc.wire import decisions
 
-LOOP_AGAIN = "fzc.LoopAgain"
-LOOP_LIMIT = "fzc.LoopLimitReached"
-LOOP_PARTS = ("loop body", "loop check", "loop limit")
-AGAIN = "again"  # a round reports {"next": "again" | <step key> | FINISH, "data": ...}
-FINISH = ""  # "exit" target: the flow ended inside the loop
-
-
-@dataclass(frozen=True, slots=True)
-class Special:
-    kind: str  # end: the branch ends; again(-error): back to the loop entry; exit: leave it
-    node: str = ""  # again: the loop's entry; exit: the step the loop leads to (or FINISH)
-    loop: str | None = None  # exit to FINISH: the loop's entry
-
-
-END = Special("end")
+LOOP_AGAIN = loops.LOOP_AGAIN
+LOOP_LIMIT = loops.LOOP_LIMIT
+AGAIN = loops.AGAIN
 
 
 def machine(ctx: Ctx) -> dict:
@@ -48,14 +39,24 @@ def machine(ctx: Ctx) -> dict:
         name = ctx.names.take(wf.label, wf.logical_id)
         done = {"Type": "Succeed", "Comment": "the diagram gives this workflow no steps"}
         return head | {"StartAt": name, "States": {name: done}}
-    return head | Scope(ctx, list(flow.steps), {}).run_root()
+    roots = list(flow.roots)
+    fans = flow.root_mode == "parallel" and len(roots) > 1
+    return head | Scope(ctx, list(flow.steps), {}, roots, root_fans=fans).run_root()
 
 
 class Scope:
     def __init__(
-        self, ctx: Ctx, nodes: list[str], special: dict[str, Special], loop: str | None = None
+        self,
+        ctx: Ctx,
+        nodes: list[str],
+        special: dict[str, Special],
+        entries: list[str],
+        depth: int = 0,
+        loop: str | None = None,
+        root_fans: bool = False,
     ) -> None:
         self.ctx, self.flow, self.nodes, self.special = ctx, ctx.flow, nodes, special
+        self.entries, self.depth = entries, depth
         # in a loop's round every ending must report to the loop check: where the flow ends
         # inside the loop, the round reports an exit to "" (the loop, then its scope, ends)
         self.finish = Special("exit", FINISH, loop) if loop is not None else None
@@ -63,55 +64,36 @@ class Scope:
         self.unit_names: dict[tuple, str] = {}
         self.special_names: dict[Special, str] = {}
         self.queue: deque[tuple] = deque()
-        self.graph = self._graph()
-        self.comp_of = self._cycles()
-        self.order = {n: i for i, n in enumerate(self._topological())}
-
-    # -- structure --------------------------------------------------------------------------
-    def _graph(self) -> nx.DiGraph:
-        inside = set(self.nodes)
-        g = nx.DiGraph()
-        g.add_nodes_from(self.nodes)
-        g.add_edges_from(
-            (a.source, a.target)
-            for a in self.flow.arcs
-            if a.source in inside and a.target in inside and a.target not in self.special
-        )
-        return g
-
-    def _cycles(self) -> dict[str, tuple[str, ...]]:
-        pos = {n: i for i, n in enumerate(self.nodes)}
-        comp_of: dict[str, tuple[str, ...]] = {}
-        for comp in nx.strongly_connected_components(self.graph):
-            members = tuple(sorted(comp, key=pos.__getitem__))
-            if len(members) > 1 or self.graph.has_edge(members[0], members[0]):
-                comp_of.update(dict.fromkeys(members, members))
-        return comp_of
-
-    def _topological(self) -> list[str]:
-        pos = {n: i for i, n in enumerate(self.nodes)}
-        dag = nx.condensation(self.graph)
-        first = {c: min(pos[m] for m in dag.nodes[c]["members"]) for c in dag.nodes}
-        out: list[str] = []
-        for c in nx.lexicographical_topological_sort(dag, key=first.__getitem__):
-            out += sorted(dag.nodes[c]["members"], key=pos.__getitem__)
-        return out
+        self.layout = Layout(ctx.flow, nodes, special, entries, depth, root_fans)
+        self.loops: dict[str, loops.Machine] = {}
+        self._region: Region | None = None
+        self.entered: dict[str, str] = {}  # step of the serial region -> its "(enter)" Pass
 
     # -- running --------------------------------------------------------------------------
-    def run(self, entry: str) -> dict:
-        start = self._unit_name(self._unit(entry))
+    def run(self) -> dict:
+        """The frame as a States object, started at its (single) entry."""
+        start = self._entry(self.entries[0])
         self._drain()
         return {"StartAt": start, "States": self.states}
 
     def run_root(self) -> dict:
-        roots = list(self.flow.roots)
+        roots = self.entries
         if len(roots) == 1:
-            return self.run(roots[0])
+            return self.run()
         if self.flow.root_mode == "parallel":
             label = self.flow.workflow.label
-            start = self._fanout(label, roots, "the orchestrator starts these in parallel")
+            start = self._fanout(ROOT, label, roots, "the orchestrator starts these in parallel")
         else:
-            start = self._entry_choice(roots)
+            start = self._entry_choice(roots, "Entry", "$.entry")
+        self._drain()
+        return {"StartAt": start, "States": self.states}
+
+    def run_round(self, label: str) -> dict:
+        """A loop round: entered at one of the loop's entries (`$.at` says which)."""
+        if len(self.entries) == 1:
+            return self.run()
+        start = self._entry_choice(self.entries, f"{label} (round start)", "$.at")
+        self.states[start]["OutputPath"] = "$.data"
         self._drain()
         return {"StartAt": start, "States": self.states}
 
@@ -120,13 +102,21 @@ class Scope:
             unit = self.queue.popleft()
             name = self.unit_names[unit]
             self.states[name] = {}  # keep emission order; filled below
-            emit = self._emit_loop if unit[0] == "loop" else self._emit_node
-            self.states[name] = emit(unit)
+            if unit[0] == "loop":
+                self.states[name] = loops.entry_state(self, unit[1], unit[2])
+            else:
+                self.states[name] = self._emit_node(unit[1])
+
+    def region(self) -> Region:
+        """The frame's serial region, built (all its states) on first use."""
+        if self._region is None:
+            self._region = Region(self)
+        return self._region
 
     # -- references -----------------------------------------------------------------------
     def _unit(self, key: str) -> tuple:
-        comp = self.comp_of.get(key)
-        return ("loop", comp, key) if comp else ("node", key)
+        rep = self.layout.unit_of[key]
+        return ("loop", rep, key) if self.layout.is_loop(rep) else ("node", key)
 
     def _unit_name(self, unit: tuple) -> str:
         if unit not in self.unit_names:
@@ -143,7 +133,19 @@ class Scope:
         sp = self.special.get(key)
         if sp is not None:
             return None if sp.kind == "end" else self._special_name(sp)
+        return self._entry(key)
+
+    def _entry(self, key: str) -> str:
+        """The state of a step of this frame (even one that is also a way back in a loop)."""
+        if self.layout.unit_of[key] in self.layout.serial:
+            return self._enter(key)
         return self._unit_name(self._unit(key))
+
+    def _enter(self, key: str) -> str:
+        if key not in self.entered:
+            self.entered[key] = name = self.add(f"{self.label(key)} (enter)")
+            self.states[name] = self.region().enter(key)
+        return self.entered[key]
 
     def state(self, key: str) -> str:
         """Like `target`, but always a state (Choice rules and Catch cannot `End`)."""
@@ -166,25 +168,29 @@ class Scope:
     def label(self, key: str) -> str:
         return self.flow.steps[key].label
 
+    def add(self, label: str) -> str:
+        """A new state name, its place in the States object reserved."""
+        name = self.ctx.names.take(label)
+        self.states[name] = {}
+        return name
+
     # -- steps ----------------------------------------------------------------------------
-    def _emit_node(self, unit: tuple) -> dict:
-        step = self.flow.steps[unit[1]]
-        nexts = self.flow.out(step.key, "next")
-        if step.kind == "choice" and self.flow.out(step.key, "branch"):
-            return self._choice(step.key)
-        kind = "pass" if (step.kind == "end" and nexts) or step.kind == "choice" else step.kind
-        body = BUILDERS.get(kind, pass_state)(self.ctx, step)
+    def _emit_node(self, key: str) -> dict:
+        step = self.flow.steps[key]
+        if has_branches(self, key):
+            return self._choice(key)
+        body = BUILDERS.get(step_kind(self, key), pass_state)(self.ctx, step)
         if body["Type"] in ("Succeed", "Fail"):
             return body
         if step.kind == "choice":
             body["Comment"] += "; a decision with no branches"
-        return body | self._catch(step.key) | self._transition(step.key, step.label)
+        return body | self._catch(key) | self._transition(key, step.label)
 
     def _transition(self, key: str, label: str) -> dict:
-        targets = list(dict.fromkeys(a.target for a in self.flow.out(key, "next")))
+        targets = self.layout.next_targets(key)
         if len(targets) <= 1:
             return self.go(self.target(targets[0]) if targets else None)
-        return self.go(self._fanout(label, targets, f"fan-out after {key}"))
+        return self.go(self._fanout(key, label, targets, f"fan-out after {key}"))
 
     def _catch(self, key: str) -> dict:
         arcs = self.flow.out(key, "catch")
@@ -192,201 +198,104 @@ class Scope:
             return {}
         # ResultPath keeps the input and adds the error, so the handler sees both (G-ASL-3)
         catcher = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error"}
-        return {"Catch": [catcher | {"Next": self.state(arcs[0].target)}]}
+        return {"Catch": [catcher | {"Next": self.state(self.layout.dest(arcs[0]))}]}
 
     def _choice(self, key: str) -> dict:
         step = self.flow.steps[key]
         field = "$." + decisions.decision_key(step.label, step.node)
-        branches = self.flow.out(key, "branch")
-        default = decisions.default_branch([a.label for a in branches])
-        rules: dict[str, dict] = {}
-        for i, arc in enumerate(branches):
-            if i == default and len(branches) > 1:
-                continue
-            value = decisions.branch_value(arc.label, self.label(arc.target))
-            if value not in rules:  # a repeated value could never match: no rule, no state
-                rules[value] = _rule(field, value, self.state(arc.target))
+        rules, (_, default) = choice_rules(self, key)
         return {
             "Type": "Choice",
             "Comment": self.ctx.comment(step) + f"; tests {field}",
-            "Choices": list(rules.values()),
-            "Default": self.state(branches[default].target),
+            "Choices": [rule(field, value, self.state(t)) for value, t in rules],
+            "Default": self.state(default),
         }
 
-    def _entry_choice(self, roots: list[str]) -> str:
-        name = self.ctx.names.take("Entry")
-        self.states[name] = {}
-        rules = [_rule("$.entry", self.label(r), self.state(r)) for r in roots[1:]]
+    def _entry_choice(self, entries: list[str], label: str, field: str) -> str:
+        name = self.add(label)
+        if field == "$.entry":
+            what = "several start points: $.entry names the one to run"
+            rules = [rule(field, self.label(e), self._entry(e)) for e in entries[1:]]
+        else:  # set by the loop itself, so always present
+            what = "the loop has several entries: $.at names the one this round starts at"
+            rules = [at_rule(e, self._entry(e)) for e in entries[1:]]
         self.states[name] = {
             "Type": "Choice",
-            "Comment": "several start points: $.entry names the one to run",
+            "Comment": what,
             "Choices": rules,
-            "Default": self.state(roots[0]),
+            "Default": self._entry(entries[0]),
         }
         return name
 
     # -- fan-out --------------------------------------------------------------------------
-    def _fanout(self, label: str, heads: list[str], comment: str) -> str | None:
-        real = [h for h in heads if h not in self.special]
+    def _fanout(self, source: str, label: str, heads: list[str], comment: str) -> str | None:
+        real = [h for h in heads if self.layout.inside(h)]
         if len(real) <= 1:  # a branch that only leaves the scope adds nothing; going on
             # beats going round again (a step that is not a decision loops only as a way out)
             if real:
                 return self.target(real[0])
-            return self.target(min(heads, key=lambda h: JOIN_PREFERENCE[self.special[h].kind]))
-        join = self._join(real)
-        jset = set(self.comp_of.get(join, (join,))) if join is not None else set()
-        lanes = [h for h in real if h not in jset]
-        if len(lanes) <= 1:
-            return self.target(lanes[0] if lanes else self._join_entry(join, set(real)))
-        name = self.ctx.names.take(f"{label} (parallel)")
-        self.states[name] = {}
+            return self.target(min(heads, key=self._preference))
+        fork = self.layout.forks.get(source)
+        if fork is None:
+            name = self.add(f"{label} (fan-out)")
+            self.states[name] = self.region().fan_in(source, heads)
+            return name
+        if not fork.parallel:
+            return self.target(fork.lanes[0])
+        return self._parallel(label, fork, comment)
+
+    def _preference(self, key: str) -> int:
+        sp = self.special.get(key)
+        return JOIN_PREFERENCE[sp.kind] if sp is not None else len(JOIN_PREFERENCE)
+
+    def _parallel(self, label: str, fork: Fork, comment: str) -> str:
+        name = self.add(f"{label} (parallel)")
+        join = self._join_entry(fork) if fork.join is not None else self._shared_special(fork)
+        joined = self.layout.comp(join) if join and join not in self.special else ()
         inner = {k: Special(IN_BRANCH[sp.kind], sp.node) for k, sp in self.special.items()}
-        inner |= dict.fromkeys(jset, END)
-        rest = self.graph.subgraph([n for n in self.nodes if n not in jset])
-        branches, covered = [], set()
-        for h in lanes:
-            region = {h} | nx.descendants(rest, h)
-            covered |= region
-            nodes = [n for n in self.nodes if n in region]
-            branches.append(Scope(self.ctx, nodes, inner).run(h))
-        after = self.target(self._join_entry(join, covered)) if join is not None else None
+        inner |= dict.fromkeys(joined or ((join,) if join else ()), END)
+        branches = [self._branch(lane, region, inner) for lane, region in _lanes(fork)]
         self.states[name] = {
             "Type": "Parallel",
             "Comment": comment + (f"; joins at {join}" if join else "; no common successor"),
             "Branches": branches,
             "ResultPath": "$.branches",  # the input carries on, branch outputs beside it
-        } | self.go(after)
+        } | self.go(self.target(join) if join else None)
         return name
 
-    def _join(self, heads: list[str]) -> str | None:
-        """The first step every branch reaches; else a target outside the scope they all
-        reach (leaving the loop before going round again)."""
-        reach = [{h} | nx.descendants(self.graph, h) for h in heads]
-        common = set.intersection(*reach)
-        if common:
-            return min(common, key=self.order.__getitem__)
-        outside = [self._specials_from(r) for r in reach]
-        shared = [k for k in outside[0] if all(k in o for o in outside[1:])]
-        shared.sort(key=lambda k: JOIN_PREFERENCE[self.special[k].kind])
-        return shared[0] if shared else None
+    def _branch(self, lane: str, region: frozenset[str], inner: dict[str, Special]) -> dict:
+        nodes = sorted(region, key=self.layout.pos.__getitem__)
+        return Scope(self.ctx, nodes, inner, [lane], self.depth + 1).run()
 
-    def _specials_from(self, nodes: set[str]) -> list[str]:
-        found = (a.target for a in self.flow.arcs if a.source in nodes and a.target in self.special)
-        return list(dict.fromkeys(found))
-
-    def _join_entry(self, join: str, sources: set[str]) -> str:
-        comp = self.comp_of.get(join)
+    def _join_entry(self, fork: Fork) -> str:
+        """The step the Parallel goes on to: the join, or the member of a loop join that
+        the branches lead to first."""
+        comp = self.layout.comp(fork.join or "")
         if not comp:
-            return join
-        hits = [a.target for a in self.flow.arcs if a.source in sources and a.target in comp]
-        return hits[0] if hits else join
+            return fork.join or ""
+        sources = sorted(set().union(*fork.regions), key=self.layout.pos.__getitem__)
+        hits = (self.layout.dest(a) for k in sources for a in self.layout.arcs(k))
+        return next((t for t in hits if t in comp), fork.join or "")
 
-    # -- loops ----------------------------------------------------------------------------
-    def _emit_loop(self, unit: tuple) -> dict:
-        """A guarded counter loop. The round counter lives in a wrapper `{round, data}` that
-        the steps never see, so no handler can reset it; `data` carries over each round."""
-        _, comp, entry = unit
-        members = set(comp)
-        exits = list(
-            dict.fromkeys(
-                a.target for a in self.flow.arcs if a.source in members and a.target not in members
-            )
-        )
-        special = {entry: Special("again", entry)} | {x: Special("exit", x) for x in exits}
-        inner = Scope(self.ctx, list(comp), special, loop=entry)
-        branch = inner.run(entry)
-        if inner.finish in inner.special_names:
-            exits.append(FINISH)
-        label = self.label(entry)
-        body, check, limit = (self._add(f"{label} ({part})") for part in LOOP_PARTS)
-        again = {"ErrorEquals": [LOOP_AGAIN]}
-        retry = {"IntervalSeconds": 1, "MaxAttempts": LOOP_REPEATS, "BackoffRate": 2}
-        self.states[body] = {
-            "Type": "Parallel",
-            "Comment": f"one round of the loop over {', '.join(comp)}",
-            "InputPath": "$.data",
-            "Branches": [branch],
-            # the round's report beside round and data, as an object: a field under an index
-            # ("$.result[0].next") reads as a list in moto 5.2, as a value in AWS
-            # (https://github.com/getmoto/moto/issues/7825)
-            "ResultSelector": {"report.$": "$[0]"},
-            "ResultPath": "$.result",
-            # a way back from inside a nested parallel branch cannot hand its data out: it
-            # fails with fzc.LoopAgain and the round runs again from its own input
-            "Retry": [again | retry],
-            "Catch": [again | {"Next": limit}],
-            "Next": check,
-        }
-        self.states[check] = self._loop_check(entry, exits, body, limit)
-        self.states[limit] = {
-            "Type": "Fail",
-            "Comment": f"the loop at {entry} asked for more than {LOOP_REPEATS} repeats",
-            "Error": LOOP_LIMIT,
-            "Cause": f"{label}: still looping after {LOOP_REPEATS} repeats",
-        }
-        return {
-            "Type": "Pass",
-            "Comment": f"loop over {', '.join(comp)}: at most {LOOP_REPEATS} repeats",
-            "Parameters": {"round": 0, "data.$": "$"},
-            "Next": body,
-        }
+    def _shared_special(self, fork: Fork) -> str | None:
+        """Without a join: a target outside the frame every lane leads to (leaving the loop
+        before going round again), if any."""
+        reached = [self._specials_from(region) for region in fork.regions]
+        shared = [k for k in reached[0] if all(k in r for r in reached[1:])]
+        return min(shared, key=self._preference) if shared else None
 
-    def _add(self, label: str) -> str:
-        """A new state name, its place in the States object reserved."""
-        name = self.ctx.names.take(label)
-        self.states[name] = {}
-        return name
-
-    def _loop_check(self, entry: str, exits: list[str], body: str, limit: str) -> dict:
-        again = {"Variable": "$.result.report.next", "StringEquals": AGAIN}
-        under = {"Variable": "$.round", "NumericLessThan": LOOP_REPEATS}
-        round_ = self._add(f"{self.label(entry)} (next round)")
-        self.states[round_] = {
-            "Type": "Pass",
-            "Comment": f"back to {entry} with the data the round ended with",
-            "Parameters": {
-                "round.$": "States.MathAdd($.round, 1)",
-                "data.$": "$.result.report.data",
-            },
-            "Next": body,
-        }
-        return {
-            "Type": "Choice",
-            "Comment": f"another round of the loop at {entry}, or leave it",
-            "Choices": [{"And": [again, under], "Next": round_}, again | {"Next": limit}],
-            "Default": self._loop_out(entry, exits) if exits else limit,
-        }
-
-    def _loop_out(self, entry: str, exits: list[str]) -> str:
-        """The state that unwraps the round's data and goes where the loop was left."""
-        label = self.label(entry)
-        if len(exits) == 1:
-            name = self._add(f"{label} (loop done)")
-            self.states[name] = {
-                "Type": "Pass",
-                "Comment": f"the loop at {entry} is done",
-                "OutputPath": "$.result.report.data",
-            } | self.go(self.target(exits[0]))
-            return name
-        name = self._add(f"{label} (loop exit)")
-        rules = [
-            {"Variable": "$.result.report.next", "StringEquals": x, "Next": self.state(x)}
-            for x in exits[:-1]
-        ]
-        self.states[name] = {
-            "Type": "Choice",
-            "Comment": f"where the loop at {entry} was left",
-            "Choices": rules,
-            "Default": self.state(exits[-1]),
-            "OutputPath": "$.result.report.data",
-        }
-        return name
+    def _specials_from(self, region: frozenset[str]) -> list[str]:
+        keys = sorted(region, key=self.layout.pos.__getitem__)
+        found = (self.layout.dest(a) for k in keys for a in self.layout.arcs(k))
+        return list(dict.fromkeys(t for t in found if t in self.special))
 
 
-def _rule(field: str, value: str, next_state: str) -> dict:
-    # IsPresent first: a missing field takes the Default instead of failing the execution
-    tests = [{"Variable": field, "IsPresent": True}, {"Variable": field, "StringEquals": value}]
-    return {"And": tests, "Next": next_state}
+def _lanes(fork: Fork):
+    return zip(fork.lanes, fork.regions, strict=True)
+
+
+def at_rule(key: str, next_state: str) -> dict:
+    return {"Variable": "$.at", "StringEquals": key, "Next": next_state}
 
 
 def _end(scope: Scope, sp: Special) -> tuple[str, dict]:
@@ -394,10 +303,11 @@ def _end(scope: Scope, sp: Special) -> tuple[str, dict]:
 
 
 def _again(scope: Scope, sp: Special) -> tuple[str, dict]:
+    params = {"next": AGAIN, "at": sp.node} if sp.at else {"next": AGAIN}
     body = {
         "Type": "Pass",
         "Comment": f"back to {sp.node}: ends the round; the loop check starts the next",
-        "Parameters": {"next": AGAIN, "data.$": "$"},
+        "Parameters": params | {"data.$": "$"},
         "End": True,
     }
     return f"{scope.label(sp.node)} (again)", body
@@ -426,7 +336,6 @@ def _exit(scope: Scope, sp: Special) -> tuple[str, dict]:
     return f"Leave loop for {scope.label(sp.node)}", body
 
 
-JOIN_PREFERENCE = {"exit": 0, "end": 1, "again": 2, "again-error": 3}
 SPECIALS = {"end": _end, "again": _again, "again-error": _again_error, "exit": _exit}
 # inside a fan-out branch: what an enclosing scope's special target becomes
 IN_BRANCH = {"end": "end", "again": "again-error", "again-error": "again-error", "exit": "end"}

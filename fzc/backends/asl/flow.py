@@ -15,7 +15,8 @@ first in diagram order.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 from fzc.wire.plan import Plan, Step, Transition, Workflow
 
@@ -44,6 +45,7 @@ class Flow:
     arcs: tuple[Arc, ...]
     roots: tuple[str, ...]  # where executions begin
     root_mode: str  # "parallel": the orchestrator starts all roots; "entry": one is chosen
+    by_source: dict[str, list[Arc]] = field(default_factory=dict, compare=False, repr=False)
 
     def node_label(self, key: str) -> str:
         """The diagram label of the node a step stands for (a task's target service)."""
@@ -52,7 +54,8 @@ class Flow:
         return node.label if node is not None else step.label
 
     def out(self, key: str, kind: str | None = None) -> list[Arc]:
-        return [a for a in self.arcs if a.source == key and (kind is None or a.kind == kind)]
+        arcs = self.by_source.get(key, [])
+        return arcs if kind is None else [a for a in arcs if a.kind == kind]
 
 
 def says_error(text: str | None) -> bool:
@@ -62,12 +65,22 @@ def says_error(text: str | None) -> bool:
 def build(plan: Plan, workflow: Workflow) -> Flow:
     steps = {s.key: s for s in workflow.steps}
     flow = Flow(plan, workflow, steps, (), (), "entry")
+    outs = _index(t for t in workflow.transitions if t.target in steps)
     arcs: list[Arc] = []
     for key in steps:
-        arcs += _classify(flow, key)
+        arcs += _classify(flow, key, outs.get(key, []))
     arcs += _implied_catches(flow, arcs)
-    roots, mode = _roots(workflow, steps, arcs)
-    return Flow(plan, workflow, steps, tuple(arcs), roots, mode)
+    by_source = _index(arcs)
+    roots, mode = _roots(workflow, steps, by_source)
+    return Flow(plan, workflow, steps, tuple(arcs), roots, mode, by_source)
+
+
+def _index(arcs) -> dict[str, list]:
+    """Arcs (or transitions) by source, each list in the given order."""
+    out: dict[str, list] = defaultdict(list)
+    for a in arcs:
+        out[a.source].append(a)
+    return dict(out)
 
 
 def _error_path(flow: Flow, t: Arc | Transition) -> bool:
@@ -78,8 +91,7 @@ def _error_path(flow: Flow, t: Arc | Transition) -> bool:
     )
 
 
-def _classify(flow: Flow, key: str) -> list[Arc]:
-    outs = [t for t in flow.workflow.transitions if t.source == key and t.target in flow.steps]
+def _classify(flow: Flow, key: str, outs: list[Transition]) -> list[Arc]:
     kind = flow.steps[key].kind
     if kind == "choice":
         return [Arc(key, t.target, t.label, t.edge, "branch") for t in outs]
@@ -97,43 +109,48 @@ def _classify(flow: Flow, key: str) -> list[Arc]:
 def _implied_catches(flow: Flow, arcs: list[Arc]) -> list[Arc]:
     """Rule (b): step -> decision -[error branch]-> handler gives the step a Catch."""
     has_catch = {a.source for a in arcs if a.kind == "catch"}
+    by_source = _index(arcs)
     extra: list[Arc] = []
     for a in arcs:
         if a.kind != "next" or a.source in has_catch or flow.steps[a.source].kind not in CATCHERS:
             continue
         if flow.steps[a.target].kind != "choice":
             continue
-        for b in arcs:
-            if b.source == a.target and b.kind == "branch" and _error_path(flow, b):
+        for b in by_source.get(a.target, []):
+            if b.kind == "branch" and _error_path(flow, b):
                 extra.append(Arc(a.source, b.target, b.label, b.edge, "catch"))
                 has_catch.add(a.source)
                 break
     return extra
 
 
-def _roots(workflow: Workflow, steps: dict[str, Step], arcs: list[Arc]) -> tuple[tuple, str]:
+def _roots(
+    workflow: Workflow, steps: dict[str, Step], by_source: dict[str, list[Arc]]
+) -> tuple[tuple, str]:
     """Entry points: the orchestrator's targets, else the start, other heads, then anything
     still unreached (so every step becomes reachable)."""
     roots = list(dict.fromkeys(t.target for t in workflow.transitions if t.source == ROOT))
     mode = "parallel" if roots else "entry"
     if not roots and workflow.start in steps:
         roots.append(workflow.start)
-    fed = {a.target for a in arcs}
-    roots += [k for k in steps if k not in fed and k not in roots]
-    seen = _reach(roots, arcs)
+    fed = {a.target for arcs in by_source.values() for a in arcs}
+    listed = set(roots)
+    roots += [k for k in steps if k not in fed and k not in listed]
+    seen: set[str] = set()
+    _reach(roots, by_source, seen)
     for key in steps:
         if key not in seen:
             roots.append(key)
-            seen |= _reach([key], arcs)
+            _reach([key], by_source, seen)
     return tuple(roots), mode
 
 
-def _reach(starts: list[str], arcs: list[Arc]) -> set[str]:
-    seen, todo = set(starts), list(starts)
+def _reach(starts: list[str], by_source: dict[str, list[Arc]], seen: set[str]) -> None:
+    """Add to `seen` everything reachable from `starts` (iteratively)."""
+    todo = [k for k in starts if k not in seen]
+    seen.update(todo)
     while todo:
-        key = todo.pop()
-        for a in arcs:
-            if a.source == key and a.target not in seen:
+        for a in by_source.get(todo.pop(), []):
+            if a.target not in seen:
                 seen.add(a.target)
                 todo.append(a.target)
-    return seen

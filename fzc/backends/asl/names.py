@@ -27,13 +27,21 @@ class Names:
 
     def __init__(self) -> None:
         self._taken: set[str] = set()
+        self._next: dict[str, int] = {}  # base -> the suffix to try next (no rescans)
 
     def take(self, label: str, fallback: str = "State") -> str:
         base = clean(label, clean(fallback, "State"))
-        name, n = base, 1
-        while name in self._taken:
-            n += 1
-            suffix = f" {n}"
-            name = base[: MAX_NAME - len(suffix)].rstrip() + suffix
+        name, n = base, self._next.get(base, 1)
+        if n > 1 or name in self._taken:
+            name, n = self._suffixed(base, max(n, 2))
+        self._next[base] = n + 1 if n > 1 else 2
         self._taken.add(name)
         return name
+
+    def _suffixed(self, base: str, n: int) -> tuple[str, int]:
+        while True:
+            suffix = f" {n}"
+            name = base[: MAX_NAME - len(suffix)].rstrip() + suffix
+            if name not in self._taken:
+                return name, n
+            n += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from fzc.backends.asl.flow import ROOT, Flow, says_error
 from fzc.backends.asl.names import Names
@@ -75,17 +76,25 @@ class Ctx:
     names: Names = field(default_factory=Names)
     subs: dict[str, object] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def loops(self) -> dict[str, str]:
         """node id -> condition of the `loop [...]` fragment naming it."""
         return {r.node: lp.condition for lp in self.flow.plan.diagram.loops for r in lp.refs}
+
+    @cached_property
+    def _feeds(self) -> dict[str, str]:
+        """step key -> the source of the first transition into it."""
+        found: dict[str, str] = {}
+        for t in self.flow.workflow.transitions:
+            found.setdefault(t.target, t.source)
+        return found
 
     def comment(self, step: Step) -> str:
         line = self.line_of(step.span.start)
         where = f", line {line}" if line else ""
         if step.kind != "task":
             return f"{step.node}{where}"
-        src = next((t.source for t in self.flow.workflow.transitions if t.target == step.key), "")
+        src = self._feeds.get(step.key, "")
         src = (self.flow.workflow.node or "start") if src == ROOT else src
         return f"{src} -> {step.node}{where}"
 

@@ -1,0 +1,80 @@
+"""Step Functions quotas a compiled definition must fit, checked before anything is written.
+
+AWS rejects a definition over 1 MB ("Maximum size of state machine definition", a hard
+quota; `CreateStateMachine` takes at most 1,048,576 characters), measured on the text it
+receives: CloudFormation sends the `Definition` as compact JSON, with every
+`${placeholder}` replaced by its ARN, name or URL. fzc also refuses more than `MAX_STATES`
+states (its own guard: a machine that large is unreadable in the console and its executions
+run into the 25,000-event history quota).
+
+`check(plan)` returns one `Excess` per workflow over a limit; the caller turns each into the
+diagnostic FZ4001 (`state-machine-too-large`, an error: nothing is emitted).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from fzc.source import Source, Span
+from fzc.wire.plan import Plan, Workflow
+
+MAX_DEFINITION_BYTES = 1_048_576
+MAX_STATES = 10_000
+SUBSTITUTED_BYTES = 100  # what a `${placeholder}` is assumed to become (an ARN or URL)
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Excess:
+    workflow: str  # logical id of the state machine
+    span: Span  # where the workflow is drawn
+    size: int  # estimated bytes AWS receives
+    states: int
+    message: str
+    help: str
+
+
+def measure(body: dict) -> tuple[int, int]:
+    """(estimated bytes AWS receives, number of states) of a definition."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    size = len(_PLACEHOLDER.sub("x" * SUBSTITUTED_BYTES, text).encode())
+    return size, _count_states(body)
+
+
+def _count_states(body: dict) -> int:
+    count, todo = 0, [body]
+    while todo:
+        scope = todo.pop()
+        for state in scope.get("States", {}).values():
+            count += 1
+            todo += state.get("Branches", [])
+            todo += [state[k] for k in ("ItemProcessor", "Iterator") if k in state]
+    return count
+
+
+def excess(workflow: Workflow, body: dict) -> Excess | None:
+    """The quota a compiled definition breaks, if any."""
+    size, states = measure(body)
+    if size <= MAX_DEFINITION_BYTES and states <= MAX_STATES:
+        return None
+    what = f"about {size / 1_000_000:.2f} MB and {states:,} states"
+    return Excess(
+        workflow.logical_id,
+        workflow.span,
+        size,
+        states,
+        f"state machine `{workflow.logical_id}` compiles to {what}: Step Functions accepts "
+        f"at most 1 MB per definition (fzc: at most {MAX_STATES:,} states)",
+        "split the workflow: draw part of it as a Step Functions node of its own and start "
+        "it from this one",
+    )
+
+
+def check(plan: Plan, source: Source | None = None) -> list[Excess]:
+    """Every workflow of the plan whose definition would be rejected."""
+    from fzc.backends.asl import definition
+
+    found = (excess(wf, definition(plan, wf, source)[0]) for wf in plan.workflows)
+    return [e for e in found if e is not None]
