@@ -7,6 +7,9 @@ Lambda handlers.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import inspect
 import io
 import json
 import logging
@@ -15,6 +18,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from collections import Counter
 from functools import cache
 from pathlib import Path
 
@@ -26,9 +30,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fzc.backends import Options
-from fzc.backends.asl import definition, emit, render
+from fzc.backends.asl import definition, emit, quotas, render
 from fzc.backends.asl.compile import LOOP_LIMIT
 from fzc.backends.asl.graph import problems
+from fzc.backends.asl.layout import MAX_DEPTH
 from fzc.backends.asl.names import MAX_NAME, Names, clean
 from fzc.backends.asl.states import LOOP_REPEATS
 from fzc.pipeline import analyze
@@ -180,6 +185,154 @@ def test_any_diagram_gives_a_valid_bounded_definition(text):
         d, _ = definition(plan, wf)
         assert problems(d) == []
         assert _unguarded_cycles(d) == []
+        assert max(_own_states(d).values(), default=1) == 1  # no state copied
+
+
+def _own_states(d: dict) -> Counter[str]:
+    """How many states stand for each diagram node (its Comment starts with the node id)."""
+    own = (re.match(r"(n\w+)(?:, line \d+)?(?:;|$)", s["Comment"]) for s in _all_states(d))
+    return Counter(m.group(1) for m in own if m)
+
+
+def _all_states(d: dict) -> list[dict]:
+    """Every state, without recursion (a definition may nest 8 frames deep)."""
+    found, todo = [], [d]
+    while todo:
+        for state in todo.pop()["States"].values():
+            found.append(state)
+            todo += state.get("Branches", [])
+    return found
+
+
+def _depth(d: dict) -> int:
+    """How deep Parallel branches nest."""
+    best, todo = 0, [(d, 0)]
+    while todo:
+        scope, level = todo.pop()
+        best = max(best, level)
+        for state in scope["States"].values():
+            todo += [(b, level + 1) for b in state.get("Branches", [])]
+    return best
+
+
+# -- size: linear in the diagram ----------------------------------------------------------
+@cache
+def _bench_generate():
+    """`bench/gen.py`'s generator (the benchmark's diagrams)."""
+    spec = importlib.util.spec_from_file_location("fzc_bench_gen", REPO / "bench" / "gen.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.generate
+
+
+def _chain(n: int) -> str:
+    nodes = "".join(f'n{i}: rectangle label:"Step {i}"\n' for i in range(1, n + 1))
+    edges = "".join(f"n{i}.handle(right) -> n{i + 1}.handle(left)\n" for i in range(1, n))
+    return "L { # L\n" + nodes + edges + "}\n"
+
+
+def _analysed(text: str):
+    src = Source("big.fz", text)
+    plan = analyze(src).plan
+    assert plan is not None
+    return plan, src
+
+
+def test_a_generated_1k_diagram_fits_step_functions():
+    """bench/gen.py 1000: overlapping fan-outs everywhere. Every state is written once, the
+    count is linear in steps + transitions, and the definition stays under 1 MB (the file
+    fzc writes and what AWS receives, ARNs substituted)."""
+    plan, src = _analysed(_bench_generate()(1000))
+    for wf in plan.workflows:
+        d, _ = definition(plan, wf, src)
+        assert problems(d) == []
+        own = _own_states(d)
+        assert set(own.values()) == {1} and len(own) == len(wf.steps)
+        size, count = quotas.measure(d)
+        assert count <= 3 * (len(wf.steps) + len(wf.transitions))
+        assert size < quotas.MAX_DEFINITION_BYTES
+        assert len(render(d).encode()) < 1_000_000
+        assert quotas.excess(wf, d) is None
+
+
+@contextlib.contextmanager
+def _shallow_stack(frames: int = 250):
+    """Let the code under test use only `frames` more stack frames: recursion per state,
+    or per nesting level beyond the bounded depth, fails with RecursionError."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_a_10k_step_chain_compiles_without_deep_recursion():
+    """No recursion per state; and the quota check reports what AWS would reject."""
+    plan, src = _analysed(_chain(10_000))
+    wf = plan.workflows[0]
+    with _shallow_stack():
+        d, _ = definition(plan, wf, src)
+        assert problems(d) == []
+    size, count = quotas.measure(d)
+    assert count == len(wf.steps) and max(_own_states(d).values()) == 1
+    found = quotas.excess(wf, d)
+    assert found is not None and found.workflow == wf.logical_id
+    assert "at most 1 MB" in found.message and found.size == size > quotas.MAX_DEFINITION_BYTES
+
+
+def _nested_fanouts(depth: int) -> str:
+    """Fan-outs nested `depth` deep, each properly joined: s_i -> {a_i, s_i+1}, joined at
+    j_i (n3i, n3i+1, n3i+2); the innermost split's other side is n3d+3."""
+    lines = ["L { # L", 'n1: circle label:"Begin"', 'n2: circle label:"Finish"']
+    for i in range(1, depth + 1):
+        s, a, j = 3 * i, 3 * i + 1, 3 * i + 2
+        lines += [f'n{s}: rectangle label:"Split {i}"', f'n{a}: rectangle label:"Side {i}"']
+        lines += [f'n{j}: rectangle label:"Join {i}"', f"n{s}.handle(right) -> n{a}.handle(left)"]
+        lines.append(f"n{a}.handle(right) -> n{j}.handle(left)")
+        lines.append(f"n{s}.handle(bottom) -> n{s + 3}.handle(left)")  # the next level
+        inner = j + 3 if i < depth else s + 3  # its join, or the innermost's other side
+        lines.append(f"n{inner}.handle(right) -> n{j}.handle(left)")
+    lines.append(f'n{3 * depth + 3}: rectangle label:"Other side"')
+    lines += ["n1.handle(right) -> n3.handle(left)", "n5.handle(right) -> n2.handle(left)", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def _nested_loops(depth: int) -> str:
+    """A chain whose last step goes back to every step before it: cycles nested `depth`
+    deep."""
+    n = depth + 1
+    lines = ["L { # L", 'n1: circle label:"Begin"', f'n{n + 2}: circle label:"Finish"']
+    lines += [f'n{i}: rectangle label:"Step {i}"' for i in range(2, n + 1)]
+    lines.append(f'n{n + 1}: diamond label:"Where next?"')
+    lines += [f"n{i}.handle(right) -> n{i + 1}.handle(left)" for i in range(1, n + 1)]
+    lines += [
+        f'n{n + 1}.handle(top) -> n{i}.handle(top) [label="Back {i}"]' for i in range(2, n + 1)
+    ]
+    lines += [f'n{n + 1}.handle(right) -> n{n + 2}.handle(left) [label="Done"]', "}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("shape", "depth"), [("fanouts", 5), ("fanouts", 200), ("loops", 5), ("loops", 200)]
+)
+def test_frames_nest_at_most_max_depth(shape, depth):
+    text = _nested_fanouts(depth) if shape == "fanouts" else _nested_loops(depth)
+    plan, src = _analysed(text)
+    for wf in plan.workflows:
+        with _shallow_stack():
+            d, _ = definition(plan, wf, src)
+            assert problems(d) == [] and _unguarded_cycles(d) == []
+        assert _depth(d) == min(depth, MAX_DEPTH)
+        own = _own_states(d)
+        assert set(own.values()) == {1} and len(own) == len(wf.steps)
+
+
+def test_quota_check_passes_what_aws_accepts():
+    plan, src = compiled(FLAGSHIP)
+    assert quotas.check(plan, src) == []
+    size, count = quotas.measure(definition(plan, plan.workflows[0], src)[0])
+    assert 0 < size < quotas.MAX_DEFINITION_BYTES and 0 < count < quotas.MAX_STATES
 
 
 # -- output form --------------------------------------------------------------------------
@@ -723,3 +876,71 @@ def test_asl_validator_accepts_every_definition(checkers):  # near the end: see 
 def test_cfn_lint_accepts_every_definition(checkers):
     stdout, stderr = checkers["cfn-lint"].communicate(timeout=300)
     assert checkers["cfn-lint"].returncode == 0, stdout + stderr
+
+
+# -- the serial region and loops with several entries, executed ----------------------------
+def _functions(aws: Aws, since: int = 0) -> list[str]:
+    return [i.function for i in aws.lambdas.invocations[since:]]
+
+
+def test_entangled_fan_out_runs_each_step_once_in_order(aws):
+    """tangle.fz: Reserve Stock feeds both Check Fraud and Ship Order, so the fan-out after
+    Split Order is entangled: one sequence, no Parallel, no copy; a join waits for all."""
+    d, subs = asl(case("tangle"))
+    assert all(s["Type"] != "Parallel" for s in _all_states(d))
+    assert set(_own_states(d).values()) == {1}
+    arn = aws.deploy(d, subs, "tangle")
+    before = ["SplitOrder", "ReserveStock", "PriceOrder", "CheckFraud"]
+    ok = aws.run(arn, {"fraudFree": "Yes", "id": 7}, "yes")
+    assert ok.status == "SUCCEEDED" and ok.output == {"fraudFree": "Yes", "id": 7}, ok
+    assert _functions(aws) == [*before, "PackOrder", "ShipOrder"]
+    n = len(aws.lambdas.invocations)
+    held = aws.run(arn, {"fraudFree": "No"}, "no")  # Ship Order is still due from Reserve
+    assert held.status == "SUCCEEDED" and _functions(aws, n) == [*before, "HoldOrder", "ShipOrder"]
+
+
+def test_catch_in_the_serial_region_marks_the_handler_due(aws):
+    def price(event, context):
+        raise ValueError("no price list")
+
+    aws.lambdas.register("PriceOrder", price)
+    d, subs = asl(case("tangle"))
+    arn = aws.deploy(d, subs, "tangle")
+    ex = aws.run(arn, {"fraudFree": "Yes"}, "no-price")
+    assert ex.status == "SUCCEEDED", ex
+    assert _functions(aws)[-1] == "PricingErrorHandler"  # the others still ran first
+    assert "CheckFraud" in _functions(aws)  # due from Reserve Stock as well
+    assert aws.lambdas.calls("PricingErrorHandler")[0].event["error"]["Error"] == "ValueError"
+
+
+def test_a_loop_entered_at_two_steps_is_one_loop(aws):
+    """twoway.fz: the cycle Write Draft <-> Review Draft is entered at either step; one loop
+    machine, each round starting where `at` says; still bounded."""
+    d, subs = asl(case("twoway"))
+    assert [n for n in states(d) if n.endswith("(loop body)")] == ["Write Draft (loop body)"]
+    assert set(_own_states(d).values()) == {1}
+    arn = aws.deploy(d, subs, "twoway")
+    ready = aws.run(arn, {"draftReady": "Yes", "approved": "Yes"}, "ready")
+    assert ready.status == "SUCCEEDED" and _functions(aws) == ["ReviewDraft"]
+    n = len(aws.lambdas.invocations)
+    draft = aws.run(arn, {"draftReady": "No", "approved": "Yes"}, "draft")
+    assert draft.status == "SUCCEEDED" and _functions(aws, n) == ["WriteDraft", "ReviewDraft"]
+    n = len(aws.lambdas.invocations)
+    endless = aws.run(arn, {"draftReady": "Yes", "approved": "No"}, "endless")
+    assert (endless.status, endless.error) == ("FAILED", LOOP_LIMIT)
+    assert len(_functions(aws, n)) == LOOP_REPEATS + 1  # one step per round: each is an entry
+
+
+def test_serial_region_inside_a_loop_round(aws):
+    """tangleloop.fz: the entangled fan-out after Fetch Pages is inside the loop; the region
+    reports the way back (or out) when its steps are done."""
+    d, subs = asl(case("tangleloop"))
+    arn = aws.deploy(d, subs, "tangleloop")
+    once = ["FetchPages", "ParseLeft", "ParseRight", "IndexWords", "IndexLinks"]
+    done = aws.run(arn, {"allIndexed": "Yes"}, "done")
+    assert done.status == "SUCCEEDED" and done.output == {"allIndexed": "Yes"}, done
+    assert _functions(aws) == once
+    n = len(aws.lambdas.invocations)
+    endless = aws.run(arn, {"allIndexed": "No"}, "endless")
+    assert (endless.status, endless.error) == ("FAILED", LOOP_LIMIT)
+    assert _functions(aws, n) == once * (LOOP_REPEATS + 1)

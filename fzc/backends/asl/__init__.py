@@ -28,9 +28,10 @@ Conventions (README material):
   starts the next round, with that round's data, while round < 3, else fails with
   `fzc.LoopLimitReached`; leaving the loop unwraps the data. The counter is outside what the
   handlers see, so no handler can make a loop unbounded. A cycle entered at several steps is
-  still one loop: each entry has its "(loop)" Pass, which records it (`at`), and each round
-  starts where `at` says (a way back to an entry sets it). Steps named in a `loop [...]`
-  fragment also retry their own failures (`States.TaskFailed`) at most 3 times.
+  still one loop: each entry has its "(loop)" Pass, which records it (`at`); each round
+  starts where `at` says, and any transition to an entry ends the round and sets it (so a
+  round may be shorter, the bound the same). Steps named in a `loop [...]` fragment also
+  retry their own failures (`States.TaskFailed`) at most 3 times.
 - Fan-out. A non-choice step with several successors (or an orchestrator with several first
   steps) runs them all. Every step's state is written once, so the size of a definition is
   linear in the diagram (`layout.py`, `serial.py`):

@@ -77,7 +77,6 @@ class Layout:
         self.unit_of, self.members = self._units()
         self.dag = self._dag()
         self.topo = self._topological()
-        self.order = {u: i for i, u in enumerate(self.topo)}
         self.forks: dict[str, Fork] = {}
         self.serial: set[str] = set()  # units of the serial region
         self.serial_fans: set[str] = set()  # entangled fan-outs (keys; ROOT for the root)

@@ -5,7 +5,8 @@ per entry wraps the input as `{round, data}` (plus `at`, the entry, when there a
 plus `due` inside a serial region), a Parallel runs one round of the cycle on `data` and
 reports where the round ended (`{"next": "again" | <exit step>, "data": ...}`), a Choice
 starts another round while `round < LOOP_REPEATS` or leaves the loop. The round itself is a
-frame of its own, entered at `$.at`; a way back to an entry ends the round with "again".
+frame of its own, entered at `$.at`; any transition to an entry ends the round with "again"
+(and that entry as the next round's `at`).
 """
 
 from __future__ import annotations
