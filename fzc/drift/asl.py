@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from fzc.drift.index import Index, flatten
+from fzc.drift.index import Index, _walk, flatten
 
 _PLACEHOLDER = re.compile(r"\$\{([^}!][^}]*)\}")
 _CALL_KEYS = ("Resource", "Parameters", "Arguments")
@@ -78,14 +78,7 @@ def load(props: dict) -> tuple[dict, dict]:
 
 
 def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
+    return (v for v in _walk(value) if isinstance(v, str))
 
 
 def _targets(state: dict, variables: dict, idx: Index) -> tuple[str, ...]:
