@@ -63,7 +63,9 @@ def analyze(
     diagnostics = list(pre or []) + diagnostics
     diagram, more = model.build(doc, src)
     diagnostics += more
-    if not doc.truncated:  # after too many syntax errors, whole-diagram checks would mislead
+    truncated = doc.truncated
+    del doc  # the syntax tree is ~4 KB per node and nothing after the model reads it
+    if not truncated:  # after too many syntax errors, whole-diagram checks would mislead
         diagnostics += check.run(diagram)
     plan = None
     if wire and not any(d.is_error for d in apply_policy(diagnostics, strict=strict)):

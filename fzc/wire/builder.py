@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from fzc.model import Diagram
 from fzc.source import Span
 from fzc.wire import ids
@@ -17,7 +19,10 @@ ASSUME = {
 }
 
 
+@cache
 def trust(service: str) -> dict:
+    """The role's trust policy; one shared value per service (plans are never mutated below
+    the top level of a resource's properties)."""
     return {
         "Version": "2012-10-17",
         "Statement": [

@@ -59,10 +59,15 @@ WAIVERS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+# One skip block per type, shared by every resource of that type: nothing mutates a plan's
+# nested values, and a copy per resource cost ~1.5 KB per node (15 MB at 10k nodes).
+_SKIPS = {t: {"skip": [{"id": i, "comment": c} for i, c in s]} for t, s in WAIVERS.items()}
+
+
 def metadata(type_: str, existing: dict | None) -> dict | None:
-    skips = WAIVERS.get(type_)
+    skips = _SKIPS.get(type_)
     if not skips:
         return existing
     out = dict(existing or {})
-    out["checkov"] = {"skip": [{"id": i, "comment": c} for i, c in skips]}
+    out["checkov"] = skips
     return out

@@ -29,8 +29,19 @@ def comment(s: str) -> str:
     return _UNSAFE.sub("?", json.dumps(s, ensure_ascii=False)[1:-1])
 
 
+# Keys and most values repeat across resources (property names, "Allow", ARNs of shared
+# resources): remembering their YAML form halves the time of a big template.
+_KEYS: dict[str, str] = {}
+_STRINGS: dict[str, str] = {}
+
+
 def _key(k: str) -> str:
-    return k if _PLAIN_KEY.match(k) and k.lower() not in _RESERVED else string(k)
+    out = _KEYS.get(k)
+    if out is None:
+        out = k if _PLAIN_KEY.match(k) and k.lower() not in _RESERVED else string(k)
+        if len(_KEYS) < 100_000:
+            _KEYS[k] = out
+    return out
 
 
 def scalar(v) -> str:
@@ -42,9 +53,12 @@ def scalar(v) -> str:
         return "null"
     if isinstance(v, int | float):
         return json.dumps(v)
-    if _PLAIN_VALUE.match(v) and v.lower() not in _RESERVED:
-        return v
-    return string(v)
+    out = _STRINGS.get(v)
+    if out is None:
+        out = v if _PLAIN_VALUE.match(v) and v.lower() not in _RESERVED else string(v)
+        if len(_STRINGS) < 100_000:
+            _STRINGS[v] = out
+    return out
 
 
 def _short(v) -> str | None:
@@ -61,34 +75,38 @@ def _short(v) -> str | None:
     return None
 
 
-def _lines(v, indent: int) -> list[str]:
+def _lines(v, indent: int, out: list[str]) -> None:
     pad = " " * indent
-    out: list[str] = []
     if isinstance(v, dict):
         for k, item in v.items():
-            out += _entry(f"{pad}{_key(k)}:", item, indent)
+            _entry(f"{pad}{_key(k)}:", item, indent, out)
     else:
         for item in v:
-            out += _entry(f"{pad}-", item, indent, dash=True)
-    return out
+            _entry(f"{pad}-", item, indent, out, dash=True)
 
 
-def _entry(head: str, item, indent: int, dash: bool = False) -> list[str]:
+def _entry(head: str, item, indent: int, out: list[str], dash: bool = False) -> None:
     short = _short(item)
     if short is not None:
-        return [f"{head} {short}"]
-    if isinstance(item, dict | list) and item:
-        if dash:
-            inner = _lines(item, indent + 2)
-            return [f"{head} {inner[0].lstrip()}", *inner[1:]]
-        return [head, *_lines(item, indent + 2)]
-    if isinstance(item, dict):
-        return [f"{head} {{}}"]
-    if isinstance(item, list):
-        return [f"{head} []"]
-    return [f"{head} {scalar(item)}"]
+        out.append(f"{head} {short}")
+    elif isinstance(item, dict | list) and item:
+        if dash:  # the first line of the item goes on the dash's line
+            first = len(out)
+            _lines(item, indent + 2, out)
+            out[first] = f"{head} {out[first].lstrip()}"
+        else:
+            out.append(head)
+            _lines(item, indent + 2, out)
+    elif isinstance(item, dict):
+        out.append(f"{head} {{}}")
+    elif isinstance(item, list):
+        out.append(f"{head} []")
+    else:
+        out.append(f"{head} {scalar(item)}")
 
 
 def dump(v, indent: int = 0) -> str:
     """Block YAML for a dict or list, each line indented by `indent` spaces."""
-    return "\n".join(_lines(v, indent))
+    out: list[str] = []
+    _lines(v, indent, out)
+    return "\n".join(out)

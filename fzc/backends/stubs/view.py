@@ -23,7 +23,7 @@ from fzc.backends.stubs.tables import (
 )
 from fzc.backends.stubs.text import quote
 from fzc.wire import decisions
-from fzc.wire.plan import Call, Function, NodePlan, Plan, Step, Trigger, Workflow
+from fzc.wire.plan import Call, Function, NodePlan, Plan, Step, Transition, Trigger, Workflow
 
 TABLE_KEY = "pk"  # used when a table's KeySchema cannot be read from the plan
 
@@ -99,13 +99,46 @@ def node_words(plan: Plan, node_id: str) -> str:
     return f"{NOUNS.get(kind, 'node')} {quote(label)} ({node_id})"
 
 
-_LAST: list = [None, {}]  # (plan, its nodes by id): one index per plan, built once
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """Lookups over one plan, built once: every stub asks them, so a scan per question
+    would make the backend quadratic in the diagram's size."""
+
+    nodes: dict[str, NodePlan]
+    workflows: dict[str, Workflow]  # by logical id
+    by_node: dict[str, Workflow]  # by orchestrating node
+    steps: dict[tuple[str, str], Step]  # (workflow, step key)
+    leaving: dict[tuple[str, str], list[Transition]]  # (workflow, source key), in plan order
+
+
+def _build_index(plan: Plan) -> _Index:
+    steps, leaving = {}, {}
+    for w in plan.workflows:
+        for s in w.steps:
+            steps.setdefault((w.logical_id, s.key), s)
+        for t in w.transitions:
+            leaving.setdefault((w.logical_id, t.source), []).append(t)
+    by_node: dict[str, Workflow] = {}
+    for w in plan.workflows:
+        if w.node is not None:
+            by_node.setdefault(w.node, w)
+    workflows: dict[str, Workflow] = {}
+    for w in plan.workflows:
+        workflows.setdefault(w.logical_id, w)
+    return _Index({n.id: n for n in plan.nodes}, workflows, by_node, steps, leaving)
+
+
+_LAST: list = [None, None]  # (plan, its _Index): one index per plan, built once
+
+
+def _index(plan: Plan) -> _Index:
+    if _LAST[0] is not plan:
+        _LAST[:] = [plan, _build_index(plan)]
+    return _LAST[1]
 
 
 def _node(plan: Plan, node_id: str) -> NodePlan | None:
-    if _LAST[0] is not plan:
-        _LAST[:] = [plan, {n.id: n for n in plan.nodes}]
-    return _LAST[1].get(node_id)
+    return _index(plan).nodes.get(node_id)
 
 
 def _kind(plan: Plan, node_id: str) -> str:
@@ -148,7 +181,7 @@ def _workflow_label(plan: Plan, lid: str) -> str:
 
 
 def _workflow(plan: Plan, lid: str) -> Workflow | None:
-    return next((w for w in plan.workflows if w.logical_id == lid), None)
+    return _index(plan).workflows.get(lid)
 
 
 def _hooks(plan: Plan, fn: Function) -> tuple[Hook, ...]:
@@ -206,8 +239,8 @@ def _call_view(plan: Plan, c: Call, spec: CallSpec, name: str, source: str) -> C
 
 
 # -- workflows: what follows the function, and the Choices it feeds -------------------------
-def _step(wf: Workflow, key: str) -> Step | None:
-    return next((s for s in wf.steps if s.key == key), None)
+def _step(plan: Plan, wf: Workflow, key: str) -> Step | None:
+    return _index(plan).steps.get((wf.logical_id, key))
 
 
 def _step_words(plan: Plan, step: Step) -> str:
@@ -220,12 +253,12 @@ def _step_words(plan: Plan, step: Step) -> str:
 
 
 def _choice(plan: Plan, wf: Workflow, step: Step, why: str) -> Choice:
-    out = [t for t in wf.transitions if t.source == step.key]
+    out = _index(plan).leaving.get((wf.logical_id, step.key), [])
     labels = [t.label for t in out]
     default = decisions.default_branch(labels) if out else -1
     branches = []
     for i, t in enumerate(out):
-        target = _step(wf, t.target)
+        target = _step(plan, wf, t.target)
         value = decisions.branch_value(t.label, target.label if target else t.target)
         words = _step_words(plan, target) if target else t.target
         branches.append(Branch(value, words, i == default))
@@ -241,16 +274,16 @@ def _workflow_context(plan: Plan, fn: Function) -> tuple[list[str], list[Choice]
         wf = _workflow(plan, dict(t.detail).get("workflow", "")) if t.kind == "sfn-task" else None
         if wf is None or fn.node is None:
             continue
-        for tr in wf.transitions:
-            step = _step(wf, tr.target) if tr.source == fn.node else None
+        for tr in _index(plan).leaving.get((wf.logical_id, fn.node), ()):
+            step = _step(plan, wf, tr.target)
             if step is None:
                 continue
             then.append(f"in {wf.logical_id}, then {_step_words(plan, step)}")
             if step.kind == "choice":
                 choices.append(_choice(plan, wf, step, "follows this step"))
     for c in fn.calls:
-        wf = next((w for w in plan.workflows if w.node == c.target), None)
-        start = _step(wf, wf.start) if wf and wf.start else None
+        wf = _index(plan).by_node.get(c.target)
+        start = _step(plan, wf, wf.start) if wf and wf.start else None
         if start is not None and start.kind == "choice":
             choices.append(_choice(plan, wf, start, f"starts {wf.logical_id}"))
     return then, _unique_choices(choices)
