@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,11 @@ DLQ_WORDS = re.compile(r"\bdlq\b|\bdead[- ]letter\b")
 STREAM_WORDS = re.compile(r"\bstreams?\b")
 
 
+@cache
+def _any_keyword() -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.pattern})" for p, _ in _KEYWORDS))
+
+
 def lookup_system(value: str) -> Kind | None:
     key = re.sub(r"[\s_]+", "-", value.strip().lower())
     return _SYSTEM.get(key) or _SYSTEM.get(key.replace("-", ""))
@@ -106,6 +112,8 @@ def lookup_system(value: str) -> Kind | None:
 def keyword_kinds(label: str) -> list[tuple[int, Kind]]:
     """(last match position, kind) for every kind whose keywords match, in label order."""
     text = label[:KEYWORD_WINDOW].lower()
+    if not _any_keyword().search(text):  # most labels name no service: one scan, not ~40
+        return []
     found: dict[str, tuple[int, Kind]] = {}
     for pattern, kind in _KEYWORDS:
         for m in pattern.finditer(text):

@@ -44,6 +44,7 @@ class Planner:
         self.groups = workflows.find(diagram, typed)
         self.flows: list[DraftWorkflow] = []
         self.edge_plans: list[EdgePlan] = []
+        self._invokes: dict[tuple[str, str], list[Effect]] = {}
 
     # -- ids -----------------------------------------------------------------------------
     def _allocate(self) -> None:
@@ -103,10 +104,16 @@ class Planner:
         return Step(node_id, t.kind.name, node_id, t.node.label, t.node.span, None, resource)
 
     def _machine_grant_invoke(self, flow: DraftWorkflow, step: Step) -> list[Effect]:
-        fn = self.b.primary[step.node]
-        resources = [getatt(fn, "Arn"), {"Fn::Sub": f"${{{fn}.Arn}}:*"}]
-        role = self.b.grant(flow.lid, ("lambda:InvokeFunction",), resources)
-        return [Effect("iam", role, {"actions": ["lambda:InvokeFunction"], "resources": resources})]
+        """The grant once per (machine, function); every edge into the step shares it."""
+        key = (flow.lid, step.node)
+        done = self._invokes.get(key)
+        if done is None:
+            fn = self.b.primary[step.node]
+            resources = [getatt(fn, "Arn"), {"Fn::Sub": f"${{{fn}.Arn}}:*"}]
+            role = self.b.grant(flow.lid, ("lambda:InvokeFunction",), resources)
+            payload = {"actions": ["lambda:InvokeFunction"], "resources": resources}
+            done = self._invokes[key] = [Effect("iam", role, payload)]
+        return done
 
     # -- edges ---------------------------------------------------------------------------
     def _claims(self, e: Edge) -> list[DraftWorkflow]:

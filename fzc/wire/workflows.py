@@ -101,4 +101,6 @@ def find(d: Diagram, typed: Mapping[str, Typed]) -> list[Group]:
     g = _flow_graph(d, typed)
     explicit = _orchestrated(d, typed, g)
     taken = {m for grp in explicit for m in grp.members}
-    return explicit + _implicit(typed, g, taken)
+    groups = explicit + _implicit(typed, g, taken)
+    g.clear()  # a cycle the disabled collector would keep (see fzc.check.run)
+    return groups
