@@ -15,8 +15,8 @@ Every page has the form:
 A fixture is `tests/diagnostics/<CODE>_<name>.fz` (run by tests/test_diagnostics.py) or, for a
 code that needs more than a diagram (a template, an output folder, a simulation), a folder
 `tests/**/<CODE>_<name>/` run by its own test; such a page's example is checked there too:
-FZ5xxx in tests/drift/codes/ (tests/test_drift.py), FZ6xxx in tests/simulate/codes/
-(tests/test_simulate.py).
+FZ4xxx in tests/limits/codes/ (tests/test_limits.py), FZ5xxx in tests/drift/codes/
+(tests/test_drift.py), FZ6xxx in tests/simulate/codes/ (tests/test_simulate.py).
 """
 
 from __future__ import annotations

@@ -31,13 +31,23 @@ def expand(paths: tuple[str, ...]) -> list[str]:
 
 
 def _artifacts(analysis, options):
-    from fzc.backends import emit_all
+    """The rendered files, or the analysis to report instead: a backend failure (FZ9001), or
+    output over an AWS quota (FZ4xxx, `backends/limits.py`), so nothing is written."""
+    from dataclasses import replace
+
+    from fzc.backends import emit_all, limits
+    from fzc.diagnostics import apply_policy
     from fzc.pipeline import internal_error
 
     try:
-        return emit_all(analysis.plan, options), None
+        arts = emit_all(analysis.plan, options)
+        over = limits.check(analysis.plan, arts, options.inline)
     except Exception as exc:  # noqa: BLE001 - a backend failure is FZ9001, never a traceback
         return None, internal_error(analysis.source, exc)
+    if over:
+        found = apply_policy([*analysis.diagnostics, *over], strict=False)
+        return None, replace(analysis, diagnostics=tuple(found))
+    return arts, None
 
 
 def _summary(out: str, report) -> str:

@@ -83,6 +83,12 @@ _ROWS: tuple[Code, ...] = (
     Code("FZ3004", "glue-function", N, "an edge realised by a generated glue function"),
     Code("FZ3005", "empty-workflow", W, "a state machine with no step"),
     Code("FZ3006", "bad-schedule", E, "a schedule expression AWS would reject"),
+    # backends: AWS quotas on what `fzc compile` would write (fzc/backends/limits.py),
+    # checked before writing; their fixtures need a compile: tests/limits/codes/
+    Code("FZ4001", "state-machine-too-large", E, "a state machine definition over 1 MB"),
+    Code("FZ4002", "too-many-resources", E, "a template over 500 resources"),
+    Code("FZ4003", "template-too-large", E, "a template over 1 MB"),
+    Code("FZ4004", "too-many-outputs", E, "a template over 200 outputs"),
     # drift: the diagram against a template, a deployed stack or committed output (`fzc check
     # --against/--stack/--out`); their fixtures need more than a diagram: tests/drift/codes/
     Code("FZ5001", "missing-resource", E, "a diagram node has no resource in the template"),
