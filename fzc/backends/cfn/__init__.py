@@ -8,6 +8,8 @@ Every value from the diagram goes through `yamlout.string` (YAML) or `json.dumps
 from __future__ import annotations
 
 import json
+from functools import cache
+from pathlib import Path
 
 from fzc import __version__
 from fzc.backends import Artifact, Options
@@ -16,19 +18,16 @@ from fzc.backends.cfn import yamlout
 from fzc.wire.plan import Plan
 
 
+@cache
 def _env():
-    from jinja2 import Environment, PackageLoader, StrictUndefined
+    from fzc.backends.templating import environment
 
-    env = Environment(
-        loader=PackageLoader("fzc.backends.cfn", "templates"),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters["yaml"] = lambda v, indent=0: yamlout.dump(v, indent)
-    env.filters["yaml_string"] = yamlout.string
-    env.filters["comment"] = yamlout.comment
-    return env
+    filters = {
+        "yaml": lambda v, indent=0: yamlout.dump(v, indent),
+        "yaml_string": yamlout.string,
+        "comment": yamlout.comment,
+    }
+    return environment(Path(__file__).parent / "templates", filters)
 
 
 def render_yaml(plan: Plan, options: Options) -> str:
