@@ -115,17 +115,17 @@ def _definition_of_size(size: int) -> dict:
     return body
 
 
-def test_state_machine_limit_holds_at_1_mb_and_trips_past_it(flagship):
-    plan, arts = flagship
+def test_state_machine_limit_holds_at_1_mb_and_trips_past_it(flagship, monkeypatch):
+    import fzc.backends.asl as asl
+
+    plan, _ = flagship
     (wf,) = plan.workflows
-    path = f"statemachines/{wf.logical_id}.asl.json"
     limit = quotas.MAX_DEFINITION_BYTES
     for size, codes in ((limit, []), (limit + 1, ["FZ4001"])):
-        swapped = [
-            Artifact(a.path, render(_definition_of_size(size))) if a.path == path else a
-            for a in arts
-        ]
-        found = limits.check(plan, swapped)
+        body = _definition_of_size(size)
+        monkeypatch.setattr(asl, "definition", lambda plan, wf, source=None, b=body: (b, {}))
+        assert _codes(limits.check_plan(plan)) == codes
+        found = limits.check(plan, [])
         assert _codes(found) == codes
     assert found[0].primary.span == wf.span
     assert f"`{wf.logical_id}`" in found[0].message and "1 MB" in found[0].message

@@ -40,8 +40,10 @@ def _artifacts(analysis, options):
     from fzc.pipeline import internal_error
 
     try:
-        arts = emit_all(analysis.plan, options)
-        over = limits.check(analysis.plan, arts, options.inline)
+        arts, over = None, limits.check_plan(analysis.plan)
+        if not over:
+            arts = emit_all(analysis.plan, options)
+            over = limits.check(analysis.plan, arts, options.inline)
     except Exception as exc:  # noqa: BLE001 - a backend failure is FZ9001, never a traceback
         return None, internal_error(analysis.source, exc)
     if over:
