@@ -41,6 +41,8 @@ import json
 import math
 import os
 import platform
+import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -428,6 +430,64 @@ TARGETS = (
 )
 
 
+# Scale, cold (issue targets): `fzc compile` of one generated diagram of 10k and 100k nodes,
+# and of a folder of diagrams the size one stack allows (a monorepo: `fzc compile DIR/`),
+# each a whole process, timed from outside with its peak RSS. A generated diagram past about
+# 185 nodes breaks CloudFormation's 500-resource quota, so the single big diagrams end in
+# FZ4xxx (exit 1, nothing written): their time is parse, checks, plan and the quota checks.
+MONOREPO_NODES = 160  # per diagram: under every quota, so each compiles to its own stack
+SCALE_TARGETS = {10_000: 2.0, 100_000: 20.0}  # seconds
+SCALE_MEMORY_MIB = 1024
+
+
+def _timed(argv: list[str], tmp: Path) -> dict:
+    err = tmp / "scale-stderr.txt"
+    with open(err, "w") as fh:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=fh, cwd=REPO)
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    text = err.read_text(encoding="utf-8", errors="replace")
+    codes = sorted(set(re.findall(r"error\[(FZ\d{4})\]", text)))
+    return {
+        "wall": wall,
+        "maxrss_mib": ru.ru_maxrss / 1024,
+        "rc": os.waitstatus_to_exitcode(status),
+        "codes": codes,
+    }
+
+
+def scale(sizes: list[int], monorepo: int, rounds: int, seed: int, tmp: Path) -> list[dict]:
+    from gen import generate
+
+    fzc = str(Path(sys.executable).parent / "fzc")
+    cases = []
+    for n in sizes:
+        path = tmp / f"scale-{n}.fz"
+        path.write_text(generate(n, seed), encoding="utf-8")
+        cases.append((f"one diagram, {n:,} nodes", n, [fzc, "compile", str(path)]))
+    if monorepo:
+        folder = tmp / "monorepo"
+        folder.mkdir(exist_ok=True)
+        count = max(1, monorepo // MONOREPO_NODES)
+        for i in range(count):
+            text = generate(MONOREPO_NODES, seed + i)
+            (folder / f"d{i:04d}.fz").write_text(text, encoding="utf-8")
+        label = f"folder of {count} diagrams × {MONOREPO_NODES} nodes (`-j` default)"
+        cases.append((label, count * MONOREPO_NODES, [fzc, "compile", str(folder)]))
+    out = []
+    for label, n, argv in cases:
+        runs = []
+        for r in range(rounds if n <= 10_000 else 1):
+            dest = tmp / f"scale-out-{n}-{r}"  # a fresh folder: nothing is up to date
+            _progress(f"[scale] {label}, run {r + 1}")
+            runs.append(_timed([*argv, "-o", str(dest)], tmp))
+            shutil.rmtree(dest, ignore_errors=True)
+        best = sorted(runs, key=lambda x: x["wall"])[len(runs) // 2]
+        out.append({"label": label, "nodes": n, "runs": len(runs), **best})
+    return out
+
+
 def _paired(runs: dict, a: str, b: str) -> float:
     """Median over rounds of wall(a) / wall(b), each pair from the same round."""
     return statistics.median(x[0] / y[0] for x, y in zip(runs[a], runs[b], strict=True))
@@ -645,7 +705,7 @@ def _median(runs: list[dict], name: str, key: str = "times") -> float | None:
     return None if not vals or None in vals else statistics.median(vals)
 
 
-def report(args, info, results, cold_res) -> str:
+def report(args, info, results, cold_res, scale_res=None) -> str:
     md = args.markdown
     out: list[str] = []
 
@@ -823,6 +883,50 @@ def report(args, info, results, cold_res) -> str:
             rows.append([name, f"{imp:.1f}", f"{call:.1f}"])
         table(["stage", "import ms", "first call ms"], rows)
 
+    if scale_res:
+        h("Scale: `fzc compile`, cold, whole process")
+        out.append(
+            "Median of 3 runs (1 at 100k) into a fresh output folder; peak RSS of the process. "
+            "A generated diagram past about 185 nodes exceeds CloudFormation's 500 resources "
+            "per stack, so one big diagram ends in the quota errors listed (exit 1, nothing "
+            "written) after parsing, checking and planning all of it; a folder of diagrams "
+            "that each fit compiles to one stack per diagram.\n"
+        )
+        rows = []
+        for r in scale_res:
+            rows.append(
+                [
+                    r["label"],
+                    f"{r['wall']:.2f}",
+                    f"{r['wall'] / r['nodes'] * 1e6:.0f}",
+                    f"{r['maxrss_mib']:.0f}",
+                    str(r["rc"]),
+                    ", ".join(r["codes"]) or "–",
+                ]
+            )
+        table(["compile", "wall s", "µs/node", "peak RSS MiB", "exit", "errors"], rows)
+        rows = []
+        for r in scale_res:
+            bound = SCALE_TARGETS.get(r["nodes"])
+            if bound is None or not r["label"].startswith("one diagram"):
+                continue
+            met = r["wall"] < bound
+            rows.append([f"{r['nodes']:,} nodes < {bound:g} s", f"{r['wall']:.2f} s", met])
+            if r["nodes"] == 100_000:
+                rows.append(
+                    [
+                        f"100,000 nodes within {SCALE_MEMORY_MIB} MiB",
+                        f"{r['maxrss_mib']:.0f} MiB",
+                        r["maxrss_mib"] <= SCALE_MEMORY_MIB,
+                    ]
+                )
+        if rows:
+            out.append("")
+            table(
+                ["target", "measured", "result"],
+                [[a, b, "met" if ok else "**missed**"] for a, b, ok in rows],
+            )
+
     if cold_res:
         h("Cold processes")
         out.append(
@@ -901,6 +1005,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", action="store_true", help="print Markdown for the README")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold-process runs")
     ap.add_argument("--no-inprocess", action="store_true", help="skip the in-process runs")
+    ap.add_argument(
+        "--scale",
+        type=_sizes,
+        default=None,
+        help="one-diagram cold compiles (default 10k,100k; none with --quick; 0 skips)",
+    )
+    ap.add_argument(
+        "--monorepo",
+        type=_sizes,
+        default=None,
+        help="nodes of the folder-of-diagrams cold compile (default 10k; 0 skips)",
+    )
     ap.add_argument("--json", type=Path, help="also write the raw measurements here")
     ap.add_argument(
         "--budget",
@@ -943,6 +1059,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json:
         saved = json.loads(args.from_json.read_text())
         info, results, cold_res = saved["machine"], saved["in_process"], saved["cold"]
+        scale_res = saved.get("scale")
         args.load, args.budget, args.argv = saved["load"], saved["budget"], saved["argv"]
     else:
         info = machine()
@@ -956,18 +1073,22 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             cold_res = None if args.no_cold else cold(pairs, warmup, Path(tmp))
+            big = [n for n in (args.scale or ([] if args.quick else [10_000, 100_000])) if n]
+            mono = (args.monorepo or [0 if args.quick else 10_000])[0]
+            scale_res = scale(big, mono, 3, args.seed, Path(tmp)) if big or mono else None
         args.load = (load_start, os.getloadavg()[0])
     if args.json:
         saved = {
             "machine": info,
             "in_process": results,
             "cold": cold_res,
+            "scale": scale_res,
             "load": args.load,
             "budget": args.budget,
             "argv": args.argv,
         }
         args.json.write_text(json.dumps(saved, indent=1))
-    sys.stdout.write(report(args, info, results, cold_res))
+    sys.stdout.write(report(args, info, results, cold_res, scale_res))
     return 0
 
 

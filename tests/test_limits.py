@@ -23,7 +23,7 @@ from conftest import FLAGSHIP
 from golden import REPO, accepting, check
 
 from fzc.backends import Artifact, Options, emit_all, limits
-from fzc.backends.asl import quotas, render
+from fzc.backends.asl import quotas
 from fzc.cli import cli
 from fzc.diagnostics.codes import CODES
 from fzc.pipeline import analyze
@@ -259,3 +259,17 @@ def test_limit_fixture_and_page(code, tmp_path):
         start = text.index(example) + report.start("body")
         end = text.index(example) + report.end("body")
         path.write_text(text[:start] + result.output + text[end:], encoding="utf-8")
+
+
+def test_a_workflow_of_more_steps_than_states_allowed_is_refused_without_compiling(flagship):
+    """Every step is a state at least: past MAX_STATES steps the definition is not built."""
+    from dataclasses import replace
+
+    plan, _ = flagship
+    (wf,) = plan.workflows
+    at = replace(wf, steps=wf.steps[:1] * quotas.MAX_STATES)
+    past = replace(wf, steps=wf.steps[:1] * (quotas.MAX_STATES + 1))
+    assert quotas.too_many_steps(at) is None
+    found = quotas.too_many_steps(past)
+    assert found is not None and found.states == quotas.MAX_STATES + 1
+    assert "10,001 steps" in found.message and found.span == wf.span

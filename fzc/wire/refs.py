@@ -7,17 +7,11 @@ permission or policy, which therefore cannot reference the bucket (wiring.md G-S
 
 from __future__ import annotations
 
-from functools import lru_cache
 
-
-# One shared value per reference (nothing mutates a plan below a resource's top-level
-# properties): a 10k-node plan refers to its resources ~200k times.
-@lru_cache(maxsize=1 << 16)
 def ref(lid: str) -> dict:
     return {"Ref": lid}
 
 
-@lru_cache(maxsize=1 << 16)
 def getatt(lid: str, attr: str) -> dict:
     return {"Fn::GetAtt": [lid, attr]}
 

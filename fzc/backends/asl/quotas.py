@@ -72,9 +72,30 @@ def excess(workflow: Workflow, body: dict) -> Excess | None:
     )
 
 
+def too_many_steps(workflow: Workflow) -> Excess | None:
+    """Every step becomes at least one state, so a workflow of more than MAX_STATES steps is
+    refused without compiling it (a 100k-step definition takes seconds and ~1 GB to build)."""
+    steps = len(workflow.steps)
+    if steps <= MAX_STATES:
+        return None
+    return Excess(
+        workflow.logical_id,
+        workflow.span,
+        0,
+        steps,
+        f"state machine `{workflow.logical_id}` has {steps:,} steps, each at least one state: "
+        f"Step Functions accepts at most 1 MB per definition (fzc: at most {MAX_STATES:,} "
+        "states)",
+        "split the workflow: draw part of it as a Step Functions node of its own and start "
+        "it from this one",
+    )
+
+
 def check(plan: Plan, source: Source | None = None) -> list[Excess]:
     """Every workflow of the plan whose definition would be rejected."""
     from fzc.backends.asl import definition
 
-    found = (excess(wf, definition(plan, wf, source)[0]) for wf in plan.workflows)
+    found = (
+        too_many_steps(wf) or excess(wf, definition(plan, wf, source)[0]) for wf in plan.workflows
+    )
     return [e for e in found if e is not None]
