@@ -42,6 +42,8 @@ class NotFormattable(ValueError):
 
 @dataclass
 class _Item:
+    """One formatted statement line, with the `//` comments that stay attached above it."""
+
     comments: list[str]
     line: str
 
@@ -61,6 +63,8 @@ class _Block:
 
 @dataclass
 class _Walk:
+    """The formatter's state while it walks the statements: blocks, open lane, pending comments."""
+
     blocks: list[_Block] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     lane: _Block | None = None

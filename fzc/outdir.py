@@ -27,6 +27,8 @@ class UnsafePath(ValueError):
 
 @dataclass
 class Report:
+    """What one write under the output folder did, file by file (the CLI sums it up)."""
+
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # user-owned files left as the user has them

@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # imported by `analyze` only when it plans (not for a diagram
 
 @dataclass(frozen=True)
 class Analysis:
+    """One diagram through the pipeline: its model, diagnostics and, without errors, its plan."""
+
     source: Source
     diagram: Diagram | None
     diagnostics: tuple[Diagnostic, ...]

@@ -16,12 +16,16 @@ from fzc.wire.plan import Plan
 
 @dataclass(frozen=True, slots=True)
 class Options:
+    """What the user chose for every backend (`--format`, `--inline`)."""
+
     format: str = "yaml"  # template.yaml or template.json
     inline: bool = False  # embed handler source as ZipFile instead of a folder to package
 
 
 @dataclass(frozen=True, slots=True)
 class Artifact:
+    """One file a backend produces, to be written under the output folder."""
+
     path: str  # POSIX path relative to the output folder
     content: str
     user_owned: bool = False  # written only when missing (hand edits survive)

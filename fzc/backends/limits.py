@@ -58,6 +58,8 @@ class Template:
 
 @dataclass(frozen=True, slots=True)
 class Limit:
+    """A template quota (a row of the module's table) and how an excess of it is worded."""
+
     code: str
     quota: str  # what AWS calls it
     maximum: int

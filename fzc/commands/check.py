@@ -30,6 +30,8 @@ class Report:
 
 @dataclass(frozen=True)
 class Drift:
+    """What to compare the diagrams against (`--against`, `--stack`, `--out`), if anything."""
+
     template: str | None
     stack: str | None
     region: str | None

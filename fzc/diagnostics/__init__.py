@@ -30,12 +30,16 @@ class Code:
 
 @dataclass(frozen=True, slots=True)
 class Label:
+    """A span a diagnostic points at, with an optional message shown there."""
+
     span: Span
     message: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
+    """One finding about the input, located by spans; `severity` overrides the code's own."""
+
     code: Code
     message: str
     primary: Label

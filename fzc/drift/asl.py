@@ -20,6 +20,8 @@ TERMINAL = ("Succeed", "Fail")
 
 @dataclass(frozen=True, slots=True)
 class State:
+    """One state of a flattened definition: what it calls and where it goes next."""
+
     name: str
     type: str
     targets: tuple[str, ...]  # entities (logical ids) the state calls
@@ -29,6 +31,8 @@ class State:
 
 @dataclass(frozen=True, slots=True)
 class Machine:
+    """A state machine's definition as a graph of states, by name."""
+
     lid: str
     start: str | None
     states: dict[str, State]

@@ -64,6 +64,8 @@ class Target:
 
 @dataclass
 class Findings:
+    """Drift diagnostics, split by the text they point into: the diagram or the template."""
+
     diagram: list[Diagnostic] = field(default_factory=list)
     template: list[Diagnostic] = field(default_factory=list)  # spans in the template text
 

@@ -16,6 +16,8 @@ from fzc.wire.plan import Effect, Plan
 
 @dataclass(frozen=True, slots=True)
 class Entity:
+    """A resource the diagram implies: a node's, a glue function or an implicit state machine."""
+
     key: str  # the plan's logical id of the principal resource
     cls: str  # class shared with templates (ENTITY_TYPES values)
     type: str  # the plan's CloudFormation type
@@ -27,12 +29,16 @@ class Entity:
 
 @dataclass(frozen=True, slots=True)
 class Expected:
+    """A link the diagram says must exist, with the edge it comes from."""
+
     link: Link
     edge: int  # diagram edge index
 
 
 @dataclass(frozen=True)
 class Expectation:
+    """What the diagram says must exist, read off the plan: what templates are compared with."""
+
     plan: Plan
     index: Index
     entities: dict[str, Entity]

@@ -21,6 +21,8 @@ ANY = "*"
 
 @dataclass(frozen=True, slots=True, order=True)
 class Link:
+    """One connection a template realises between two entities, and the resource carrying it."""
+
     kind: str
     source: str  # entity logical id, or "*"
     target: str

@@ -22,6 +22,8 @@ _NOTIFY_API = (
 
 @dataclass(frozen=True)
 class Mapping:
+    """A live event source mapping, as `list_event_source_mappings` lists it."""
+
     uuid: str
     source: str  # EventSourceArn
     function: str  # FunctionArn
@@ -29,6 +31,8 @@ class Mapping:
 
 @dataclass
 class Snapshot:
+    """What was read from a deployed stack: its template, physical ids and live wiring."""
+
     name: str  # the stack name
     template: dict  # the deployed template, parsed (SAM expanded)
     physical: dict[str, str]  # logical id -> physical id

@@ -24,6 +24,8 @@ KEYWORDS = frozenset({"loop"})
 
 @dataclass(frozen=True, slots=True)
 class Symbol:
+    """One occurrence of a node id or lane id in the text: a declaration or a reference."""
+
     kind: str  # "node" or "lane"
     name: str
     span: Span
@@ -32,6 +34,8 @@ class Symbol:
 
 @dataclass
 class DocState:
+    """One open document as last checked: its text, analysis and index of names."""
+
     uri: str
     text: str
     version: int | None

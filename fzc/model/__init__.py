@@ -20,6 +20,8 @@ EDGE_ATTRIBUTE_KEYS = ("label",)
 
 @dataclass(frozen=True, slots=True)
 class Lane:
+    """A lane: a named group of nodes, with its display label."""
+
     id: str
     display: str | None
     span: Span  # the header line
@@ -29,6 +31,8 @@ class Lane:
 
 @dataclass(frozen=True, slots=True)
 class Node:
+    """A node declaration: its lane, shape and attributes as written."""
+
     id: str
     lane: str | None
     shape: str
@@ -56,6 +60,8 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
+    """One end of an edge: a node reference, with its lane prefix and handle as written."""
+
     node: str
     lane: str | None  # lane prefix as written
     direction: str | None  # None when written without `.handle(...)`
@@ -65,6 +71,8 @@ class Endpoint:
 
 @dataclass(frozen=True, slots=True)
 class Edge:
+    """A connection from one node to another, in definition order."""
+
     index: int  # definition order (semantic for the sequence view)
     source: Endpoint
     target: Endpoint
@@ -76,6 +84,8 @@ class Edge:
 
 @dataclass(frozen=True, slots=True)
 class LoopRef:
+    """A node named by a loop statement."""
+
     node: str
     lane: str | None
     span: Span
@@ -83,6 +93,8 @@ class LoopRef:
 
 @dataclass(frozen=True, slots=True)
 class Loop:
+    """A loop statement: its condition and the nodes it names."""
+
     condition: str
     refs: tuple[LoopRef, ...]
     lane: str | None
@@ -91,6 +103,8 @@ class Loop:
 
 @dataclass(frozen=True)
 class Diagram:
+    """One diagram as a model: lanes, nodes, edges and loops, with lookups by id."""
+
     path: str
     lanes: tuple[Lane, ...]
     nodes: tuple[Node, ...]  # every declaration, duplicates included, in source order

@@ -36,6 +36,8 @@ _SHAPE_HINTS = {
 
 @dataclass
 class _State:
+    """What `build` collects while it reads the statements, and the lane still open."""
+
     src: Source
     lanes: list[Lane] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)

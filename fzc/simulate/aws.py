@@ -39,6 +39,8 @@ QUIET = ("moto", "botocore", "boto3")
 
 @dataclass
 class Aws:
+    """The mocked AWS of one simulation: its boto3 session, clients and in-process Lambdas."""
+
     session: Any
     lambdas: Any
     _clients: dict = field(default_factory=dict)

@@ -56,6 +56,8 @@ class DeployError(Exception):
 
 @dataclass(frozen=True)
 class Fill:
+    """One thing moto's CloudFormation left out that the deployment redid with boto3."""
+
     resource: str  # logical id
     what: str
     how: str
@@ -63,6 +65,8 @@ class Fill:
 
 @dataclass(frozen=True)
 class Route:
+    """An HTTP API route moto ignores, kept here so a request reaches its function."""
+
     key: str  # "POST /webhook"
     api: str  # logical id of the API
     function: str  # physical name of the integrated function
@@ -70,6 +74,8 @@ class Route:
 
 @dataclass
 class Deployment:
+    """The stack as deployed into moto, and what was done to fill its gaps."""
+
     resolver: Resolver
     machines: list[Machine]
     fills: list[Fill] = field(default_factory=list)

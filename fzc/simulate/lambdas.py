@@ -45,6 +45,8 @@ def current() -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Invocation:
+    """One call of an in-process handler: the event, and its result or error."""
+
     function: str
     event: Any
     result: Any = None

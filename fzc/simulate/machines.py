@@ -31,6 +31,8 @@ _NESTED = ("Branches", "ItemProcessor", "Iterator")
 
 @dataclass(frozen=True)
 class Machine:
+    """A state machine of the compiled template, its states tied to the workflow's steps."""
+
     logical_id: str
     workflow: Workflow | None
     definition: dict  # as compiled, `${placeholders}` and all

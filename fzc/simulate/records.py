@@ -25,6 +25,8 @@ class Run:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What one scenario did: what was sent and what followed, judged against expectations."""
+
     number: int
     scenario: Scenario
     sent: str
@@ -43,6 +45,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Report:
+    """Everything a simulation found: the deployment's fills, the checks, each outcome."""
+
     plan: Plan
     resources: int
     fills: tuple[Fill, ...]

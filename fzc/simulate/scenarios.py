@@ -86,6 +86,8 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True)
 class Expect:
+    """One expectation of a scenario (`reaches: n14`, `traverses: n10 -> n13`, ...)."""
+
     kind: str  # one of EXPECTATIONS
     node: str | None = None
     edges: tuple[int, ...] = ()  # traverses: any of these
@@ -94,6 +96,8 @@ class Expect:
 
 @dataclass(frozen=True)
 class Scenario:
+    """An event sent into one node, the decisions it forces, and what should follow."""
+
     name: str
     node: str  # a node id, or the logical id of a workflow without a node
     event: Any = None  # None: a default event for the node's kind

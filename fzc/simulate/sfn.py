@@ -22,6 +22,8 @@ _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 @dataclass(frozen=True)
 class Execution:
+    """How one execution under moto ended, and the states it went through."""
+
     status: str  # SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or RUNNING after a timeout
     output: Any = None
     error: str | None = None

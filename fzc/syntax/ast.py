@@ -9,12 +9,16 @@ from fzc.source import Span
 
 @dataclass(frozen=True, slots=True)
 class Name:
+    """An identifier (node id, lane id, shape, attribute key) and where it is written."""
+
     text: str
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class Attr:
+    """One attribute: `key:"value"` on a node, `key="value"` on an edge."""
+
     key: Name
     sep: str  # ":" or "="
     value: str  # unescaped
@@ -24,6 +28,8 @@ class Attr:
 
 @dataclass(frozen=True, slots=True)
 class LaneOpen:
+    """A lane header line: `id {`, optionally followed by `# display label`."""
+
     id: Name
     display: str | None  # text after `#`, stripped; None when absent
     display_span: Span | None
@@ -32,23 +38,31 @@ class LaneOpen:
 
 @dataclass(frozen=True, slots=True)
 class LaneClose:
+    """A `}` line closing a lane."""
+
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class HashLine:
+    """A `#` line of its own: an old-form lane display label, or a stray comment."""
+
     text: str
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class SlashComment:
+    """A whole-line `//` comment."""
+
     text: str
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class NodeDecl:
+    """A node declaration line: `id: shape` and its attributes."""
+
     id: Name
     shape: Name
     attrs: tuple[Attr, ...]
@@ -57,6 +71,8 @@ class NodeDecl:
 
 @dataclass(frozen=True, slots=True)
 class EndpointRef:
+    """One end of an edge as written: `[lane.]node`, optionally `.handle(direction)`."""
+
     lane: Name | None
     node: Name
     direction: Name | None  # None: written without `.handle(...)`
@@ -65,6 +81,8 @@ class EndpointRef:
 
 @dataclass(frozen=True, slots=True)
 class EdgeStmt:
+    """An edge line: endpoints joined by `->`, and the attributes in `[...]`."""
+
     endpoints: tuple[EndpointRef, ...]  # two, or more for a (rejected) chained edge
     attrs: tuple[Attr, ...]
     span: Span
@@ -72,6 +90,8 @@ class EdgeStmt:
 
 @dataclass(frozen=True, slots=True)
 class LoopRef:
+    """A node named in a loop line, with its lane prefix if written."""
+
     lane: Name | None
     node: Name
     span: Span
@@ -79,6 +99,8 @@ class LoopRef:
 
 @dataclass(frozen=True, slots=True)
 class LoopStmt:
+    """A `loop [condition] ...` line: its condition and the nodes it names."""
+
     condition: str
     condition_span: Span
     refs: tuple[LoopRef, ...]
@@ -90,5 +112,7 @@ Statement = LaneOpen | LaneClose | HashLine | SlashComment | NodeDecl | EdgeStmt
 
 @dataclass(frozen=True, slots=True)
 class Document:
+    """A parsed file: its statements in order."""
+
     statements: tuple[Statement, ...]
     truncated: bool = False  # parsing stopped early (too many syntax errors): the tail is unread

@@ -10,6 +10,8 @@ from fzc.wire.plan import Call, Effect, Trigger
 
 @dataclass
 class DraftResource:
+    """A resource while the planner fills it in; frozen into `plan.Resource`."""
+
     logical_id: str
     type: str
     properties: dict
@@ -23,6 +25,8 @@ class DraftResource:
 
 @dataclass
 class DraftFunction:
+    """A function while the planner adds its triggers, calls and environment."""
+
     logical_id: str
     node: str | None
     edge: int | None
@@ -48,6 +52,8 @@ class End:
 
 @dataclass
 class EdgeContext:
+    """One edge being realised: its two ends and the effects applied so far."""
+
     index: int
     label: str
     span: Span

@@ -204,6 +204,8 @@ class VisibilityFloor:
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
+    """An SNS subscription of the target to the topic (a function, or a queue with raw delivery)."""
+
     protocol: str
     attr: str = "arn"
 

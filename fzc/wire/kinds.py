@@ -13,6 +13,8 @@ from functools import cache
 
 @dataclass(frozen=True, slots=True)
 class Kind:
+    """A node kind: the AWS resource (or workflow state) a node is, and how it is recognised."""
+
     name: str  # short name, also accepted in `system:`
     cfn_type: str | None  # primary CloudFormation type; None for state-only kinds
     aliases: tuple[str, ...]  # other `system:` spellings (lower case)

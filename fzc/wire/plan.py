@@ -16,6 +16,8 @@ from fzc.source import Source, Span
 
 @dataclass(frozen=True, slots=True)
 class Resource:
+    """One CloudFormation resource of the template, with the node or edge that caused it."""
+
     logical_id: str
     type: str
     properties: dict
@@ -51,6 +53,8 @@ class Trigger:
 
 @dataclass(frozen=True, slots=True)
 class Function:
+    """A Lambda function: a compute node's, or a glue function generated for an edge."""
+
     logical_id: str
     node: str | None  # None for a glue function
     edge: int | None  # the edge a glue function realises
@@ -78,6 +82,8 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
+    """A move from one step of a workflow (or its start) to another, from one diagram edge."""
+
     source: str  # step key
     target: str
     label: str | None
@@ -86,6 +92,8 @@ class Transition:
 
 @dataclass(frozen=True, slots=True)
 class Workflow:
+    """A state machine, a Step Functions node's or an implicit one, as steps and transitions."""
+
     logical_id: str
     node: str | None  # the Step Functions node, None for an implicit workflow
     label: str
@@ -97,6 +105,8 @@ class Workflow:
 
 @dataclass(frozen=True, slots=True)
 class NodePlan:
+    """What a diagram node became: its kind, why, and the resources it owns."""
+
     id: str
     lane: str | None
     label: str
@@ -117,6 +127,8 @@ class Effect:
 
 @dataclass(frozen=True, slots=True)
 class EdgePlan:
+    """What a diagram edge became: the rule that realised it, and its effects."""
+
     index: int
     source: str
     target: str
@@ -128,6 +140,8 @@ class EdgePlan:
 
 @dataclass(frozen=True)
 class Plan:
+    """The whole AWS wiring of one diagram: what every backend reads."""
+
     diagram: Diagram
     name: str  # the diagram's name (file stem)
     nodes: tuple[NodePlan, ...]

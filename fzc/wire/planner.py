@@ -19,6 +19,8 @@ from fzc.wire.workflows import Group
 
 @dataclass
 class DraftWorkflow:
+    """A workflow while the planner adds its steps and transitions."""
+
     group: Group
     lid: str
     label: str

@@ -36,6 +36,8 @@ READ_WORDS = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """How an edge between two kinds is realised: its effects, and a summary for `fzc explain`."""
+
     name: str
     effects: tuple
     summary: str

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Task:
+    """The task state a workflow step uses to hand data to a service, and what its role needs."""
+
     resource: str  # the ASL Resource
     actions: tuple[str, ...]  # what the state machine's role needs
     attr: str  # which of the target's values the actions apply to

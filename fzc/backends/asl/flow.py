@@ -30,6 +30,8 @@ _ERROR = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Arc:
+    """A transition as ASL draws it: normal flow, a Choice branch or a Catch route."""
+
     source: str
     target: str
     label: str | None
@@ -39,6 +41,8 @@ class Arc:
 
 @dataclass(frozen=True)
 class Flow:
+    """One workflow's steps and classified arcs, indexed by source, and where executions begin."""
+
     plan: Plan
     workflow: Workflow
     steps: dict[str, Step]  # key -> step, in the plan's order

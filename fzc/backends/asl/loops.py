@@ -27,6 +27,8 @@ Leave = Callable[[str, list[str]], str]  # (first entry, exits) -> the state lea
 
 @dataclass(frozen=True)
 class Machine:
+    """The loop built for one cycle: the Parallel running a round, and where it is entered."""
+
     body: str  # the Parallel running one round
     entries: tuple[str, ...]
     serial: bool  # inside a serial region: the wrapper also carries `due`

@@ -28,6 +28,8 @@ _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
 @dataclass(frozen=True, slots=True)
 class Excess:
+    """A workflow whose definition is over a Step Functions quota (reported as FZ4001)."""
+
     workflow: str  # logical id of the state machine
     span: Span  # where the workflow is drawn
     size: int  # estimated bytes AWS receives

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Shape:
+    """What a trigger kind becomes in a stub: the event shape, its parser and its hook."""
+
     shape: str  # what `event_shape()` in _wiring.py returns for such an event
     parser: str  # macro names in triggers.j2: parse_<parser>, hook_<parser>, ...
     hook: str  # the function of handler.py that gets each item
@@ -88,6 +90,8 @@ DIRECT = "invoke"  # the shape of a function nothing in the diagram triggers
 
 @dataclass(frozen=True, slots=True)
 class CallSpec:
+    """What an SDK call becomes in a stub: its helper, and the features that helper needs."""
+
     name: str  # helper name pattern, {} = the target's stem
     macro: str  # macro names in calls.j2: helper_<macro>, use_<macro>, check_<macro>, ...
     words: str  # what the call does

@@ -43,6 +43,8 @@ class Hook:
 
 @dataclass(frozen=True, slots=True)
 class CallView:
+    """One SDK call of the function, as the templates render it: a helper and its sample use."""
+
     name: str
     macro: str
     client: str  # module-level client constant, e.g. SQS
@@ -57,6 +59,8 @@ class CallView:
 
 @dataclass(frozen=True, slots=True)
 class Branch:
+    """One branch of a Choice: the value that selects it, and the step it leads to."""
+
     value: str  # the raw value the Choice tests for
     target: str  # safe: step "Transform and Load" (n11)
     default: bool
@@ -64,6 +68,8 @@ class Branch:
 
 @dataclass(frozen=True, slots=True)
 class Choice:
+    """A Choice state the function's result feeds: the field it reads and its branches."""
+
     key: str
     words: str  # safe: Choice "Processing Complete?" (n10) after ...
     branches: tuple[Branch, ...]
@@ -71,6 +77,8 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Stub:
+    """Everything the templates need to write one function's handler, wiring and tests."""
+
     function: Function
     name: str  # safe, quoted label
     about: tuple[str, ...]  # safe lines: node, lane, or the glue edge
