@@ -421,12 +421,12 @@ SAM_TEMPLATE = REPO / "tests" / "drift" / "handwritten-sam.yaml"
 # must take at least `bound` times the row's wall. Rows measured only in some set-ups (the
 # bytecode-cache variants, peers that are not installed) are left out when absent.
 TARGETS = (
-    ("cold `fzc check` ≤ 20× `python -c pass`", "check", "pass", "ratio", 20.0),
-    ("… with bytecode cache¹", "check-pyc", "pass-pyc", "ratio", 20.0),
-    ("cold compile ≥ 2× faster than aws-sam-translator", "compile", "sam", "faster", 2.0),
-    ("… with bytecode cache¹", "compile-pyc", "sam", "faster", 2.0),
-    ("cold compile ≥ 5× faster than cfn-lint", "compile", "cfn-lint", "faster", 5.0),
-    ("… with bytecode cache¹", "compile-pyc", "cfn-lint", "faster", 5.0),
+    ("cold `fzc check` ≤ 20× `python -c pass`", "check-pyc", "pass-pyc", "ratio", 20.0),
+    ("… without bytecode²", "check", "pass", "ratio", 20.0),
+    ("cold compile ≥ 2× faster than aws-sam-translator", "compile-pyc", "sam", "faster", 2.0),
+    ("… without bytecode²", "compile", "sam", "faster", 2.0),
+    ("cold compile ≥ 5× faster than cfn-lint", "compile-pyc", "cfn-lint", "faster", 5.0),
+    ("… without bytecode²", "compile", "cfn-lint", "faster", 5.0),
 )
 
 
@@ -578,7 +578,12 @@ def cold(rounds: int, warmup: int, tmp: Path) -> dict:
         }
         rows.append(row)
     targets = []
+    bytecode_rows = "compile-pyc" in runs  # else fzc's own rows already read bytecode
     for label, key, other, kind, bound in TARGETS:
+        if not bytecode_rows:
+            if "without bytecode" in label:
+                continue
+            key, other = key.removesuffix("-pyc"), other.removesuffix("-pyc")
         if key not in runs or other not in runs:
             continue
         ratio = _paired(runs, key, other) if kind == "ratio" else _paired(runs, other, key)
@@ -971,7 +976,11 @@ def report(args, info, results, cold_res, scale_res=None) -> str:
             out.append(
                 "\n¹ fzc's own modules have no cached bytecode here (editable install, "
                 "`PYTHONDONTWRITEBYTECODE=1`), so each run compiles them from source; these rows "
-                "run with `PYTHONPYCACHEPREFIX` pointing to a warmed cache."
+                "run with `PYTHONPYCACHEPREFIX` pointing to a warmed cache, as fzc runs once "
+                "installed (pip compiles bytecode at install, as it did for networkx, cfn-lint "
+                "and aws-sam-translator here). The targets are judged on these rows.\n\n"
+                "² The same runs with fzc compiling its own sources every time (the peers still "
+                "read their bytecode): shown for completeness, not like for like."
             )
     return "\n".join(out).rstrip() + "\n"
 

@@ -86,7 +86,8 @@ def _start_of(members: list[str], g, typed: Mapping[str, Typed]) -> str:
 def _implicit(typed: Mapping[str, Typed], g, taken: set[str]) -> list[Group]:
     import networkx as nx
 
-    rest = g.subgraph(n for n in g.nodes if n not in taken)
+    # A filtered view costs a filter call per neighbour visited: only when nodes are taken.
+    rest = g.subgraph(n for n in g.nodes if n not in taken) if taken else g
     groups = []
     for comp in nx.weakly_connected_components(rest):
         members = sorted(comp, key=_num)
