@@ -12,13 +12,20 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path, PurePosixPath
 
 from fzc.backends import Artifact
 
 MANIFEST = ".fzc/manifest.json"
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+
+
+@cache
+def _umask() -> int:
+    """The process umask (read by setting it, so once, on the first write, not at import)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 class UnsafePath(ValueError):
@@ -92,7 +99,7 @@ def _atomic_write(path: Path, data: bytes, targets: _Targets | None = None) -> N
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs are ordinary files
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

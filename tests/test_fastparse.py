@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -230,12 +231,22 @@ def _fast_files() -> list:
     return out
 
 
+# Blanks the fast path leaves to lark: the grammar's WS class beyond space, tab and CR (a BOM
+# is one only after the start of the file).
+_RARE_BLANK = re.compile("[\f\x00-\x08\x0b\x0e-\x1f\x7f]|(?<!^)\ufeff")
+
+
 def test_valid_repo_files_never_fall_back(fallbacks):
+    """Valid diagrams take the fast path on every line but those with a rare blank."""
     files = _fast_files()
     assert FLAGSHIP in files and len(files) > 50
+    rare = 0
     for path in files:
-        parser.parse(decode(str(path), path.read_bytes())[0])
-    assert fallbacks == []
+        src = decode(str(path), path.read_bytes())[0]
+        rare += sum(1 for line in src.text.splitlines() if _RARE_BLANK.search(line))
+        parser.parse(src)
+    assert all(_RARE_BLANK.search(line) for line in fallbacks), fallbacks
+    assert len(fallbacks) <= rare
 
 
 def test_only_bad_lines_fall_back(fallbacks):
@@ -279,8 +290,13 @@ def test_check_of_the_flagship_does_not_import_lark():
     assert not _lark_loaded(result["modules"])
 
 
+def _plain(path) -> bool:
+    return not _RARE_BLANK.search(decode(str(path), path.read_bytes())[0].text)
+
+
 def test_parsing_the_valid_corpus_does_not_import_lark():
-    paths = [str(p) for p in _fast_files()]
+    paths = [str(p) for p in _fast_files() if _plain(p)]
+    assert len(paths) > 50
     code = (
         "import json, sys\n"
         "from fzc.pipeline import decode\n"

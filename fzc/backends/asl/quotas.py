@@ -86,8 +86,8 @@ def too_many_steps(workflow: Workflow) -> Excess | None:
         0,
         steps,
         f"state machine `{workflow.logical_id}` has {steps:,} steps, each at least one state: "
-        f"Step Functions accepts at most 1 MB per definition (fzc: at most {MAX_STATES:,} "
-        "states)",
+        f"fzc allows at most {MAX_STATES:,} states in one machine (and Step Functions at most "
+        "1 MB per definition)",
         "split the workflow: draw part of it as a Step Functions node of its own and start "
         "it from this one",
     )
