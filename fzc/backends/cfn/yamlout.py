@@ -51,6 +51,8 @@ def scalar(v) -> str:
         return "false"
     if v is None:
         return "null"
+    if type(v) is int:
+        return str(v)  # what json.dumps writes for an int, without its encoder's set-up
     if isinstance(v, int | float):
         return json.dumps(v)
     out = _STRINGS.get(v)
@@ -86,23 +88,25 @@ def _lines(v, indent: int, out: list[str]) -> None:
 
 
 def _entry(head: str, item, indent: int, out: list[str], dash: bool = False) -> None:
-    short = _short(item)
+    kind = type(item)
+    if kind is str:  # most entries: checked first, as the writer runs per value of 10k resources
+        out.append(f"{head} {scalar(item)}")
+        return
+    if not isinstance(item, dict | list):
+        out.append(f"{head} {scalar(item)}")
+        return
+    short = _short(item) if len(item) == 1 else None
     if short is not None:
         out.append(f"{head} {short}")
-    elif isinstance(item, dict | list) and item:
-        if dash:  # the first line of the item goes on the dash's line
-            first = len(out)
-            _lines(item, indent + 2, out)
-            out[first] = f"{head} {out[first].lstrip()}"
-        else:
-            out.append(head)
-            _lines(item, indent + 2, out)
-    elif isinstance(item, dict):
-        out.append(f"{head} {{}}")
-    elif isinstance(item, list):
-        out.append(f"{head} []")
+    elif not item:
+        out.append(f"{head} {{}}" if isinstance(item, dict) else f"{head} []")
+    elif dash:  # the first line of the item goes on the dash's line
+        first = len(out)
+        _lines(item, indent + 2, out)
+        out[first] = f"{head} {out[first].lstrip()}"
     else:
-        out.append(f"{head} {scalar(item)}")
+        out.append(head)
+        _lines(item, indent + 2, out)
 
 
 def dump(v, indent: int = 0) -> str:
