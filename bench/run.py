@@ -10,7 +10,7 @@ ratios taken pair by pair from runs made in turn in the same call.
 
 * In-process: for each size, `bench/gen.py` writes one diagram to a temporary file. Each round
   starts one fresh worker process per GC mode (modes in rotated order), which imports the stages,
-  runs the whole chain once on the sample (so building the LALR parser and importing networkx
+  runs the whole chain once on the sample (so compiling the parser's patterns and importing networkx
   are not charged to the per-node figures), reads the file, then times every stage once with
   `time.perf_counter` and reports `ru_maxrss`. GC modes: `on` (the default interpreter) and
   `off` (`gc.collect(); gc.freeze(); gc.disable()` before the chain, as the research recommends).
@@ -878,7 +878,7 @@ def report(args, info, results, cold_res, scale_res=None) -> str:
         out.append(
             "*import*: importing the stage's module (modules shared with earlier stages are "
             "charged to the first); *first call*: the stage on the 4-lane sample right after "
-            "(this builds the LALR parser and imports networkx).\n"
+            "(this compiles the parser's patterns, imports networkx and Jinja).\n"
         )
         first = [run for res in results for runs in res["runs"].values() for run in runs]
         rows = []
