@@ -33,16 +33,17 @@ def rel(path: Path) -> str:
     return path.resolve().relative_to(REPO).as_posix()
 
 
-def run_cli(*args: str):
-    """`fzc ARGS` in-process from the repo root; returns click's `Result` (exit code, output)."""
+def run_cli(*args: str, cwd: Path = REPO):
+    """`fzc ARGS` in-process from `cwd` (the repo root unless given); returns click's
+    `Result` (exit code, output)."""
     from fzc.cli import cli
 
-    cwd = os.getcwd()
-    os.chdir(REPO)
+    before = os.getcwd()
+    os.chdir(cwd)
     try:
         return CliRunner().invoke(cli, list(args), prog_name="fzc", catch_exceptions=True)
     finally:
-        os.chdir(cwd)
+        os.chdir(before)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from conftest import run_cli
 from golden import REPO, accepting, check
 
@@ -589,13 +588,4 @@ def test_page_examples_report_what_they_show(tmp_path):
 
 
 def _in(folder: Path, *args: str):
-    import os
-
-    from fzc.cli import cli
-
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
-        return CliRunner().invoke(cli, list(args), prog_name="fzc")
-    finally:
-        os.chdir(cwd)
+    return run_cli(*args, cwd=folder)

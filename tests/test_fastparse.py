@@ -256,7 +256,8 @@ def test_only_bad_lines_fall_back(fallbacks):
 
 
 # ---------------------------------------------------------------------------------------------
-# Imports: a cold `fzc check` of an all-fast diagram never loads lark.
+# Imports: parsing all-fast diagrams never loads lark (`fzc check` of the flagship: see
+# tests/test_speed_guards.py).
 
 
 def _fresh(code: str) -> dict:
@@ -270,24 +271,6 @@ def _fresh(code: str) -> dict:
 
 def _lark_loaded(modules: list[str]) -> bool:
     return any(m == "lark" or m.startswith("lark.") for m in modules)
-
-
-def test_check_of_the_flagship_does_not_import_lark():
-    code = (
-        "import json, sys\n"
-        f"sys.argv = ['fzc', 'check', {str(FLAGSHIP)!r}]\n"
-        "from fzc.cli import main\n"
-        "try:\n"
-        "    main()\n"
-        "    rc = 0\n"
-        "except SystemExit as exc:\n"
-        "    rc = exc.code\n"
-        "print('\\n' + json.dumps({'rc': rc, 'modules': sorted(sys.modules)}))\n"
-    )
-    result = _fresh(code)
-    assert result["rc"] == 0
-    assert "fzc.syntax.lines" in result["modules"]  # it did parse: the check is not vacuous
-    assert not _lark_loaded(result["modules"])
 
 
 def _plain(path) -> bool:

@@ -18,13 +18,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import FLAGSHIP
+from conftest import FLAGSHIP, run_cli
 from golden import REPO, accepting, check
 
 from fzc.backends import Artifact, Options, emit_all, limits
 from fzc.backends.asl import quotas
-from fzc.cli import cli
 from fzc.diagnostics.codes import CODES
 from fzc.pipeline import analyze
 from fzc.source import Source
@@ -148,12 +146,7 @@ def test_the_counts_are_the_written_templates():
 
 
 def _run(folder: Path, *args: str):
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
-        return CliRunner().invoke(cli, list(args), prog_name="fzc")
-    finally:
-        os.chdir(cwd)
+    return run_cli(*args, cwd=folder)
 
 
 def _snapshot(out: Path) -> dict:

@@ -2,7 +2,7 @@
 
 * Imports: each command loads only what it needs, checked in a fresh interpreter through the
   real entry point (`fzc --version` and `--help` never load lark, networkx or jinja2; `fmt`
-  never networkx or jinja2; `check` never jinja2, the backends or the drift readers).
+  never networkx or jinja2; `check` never jinja2, lark, the backends or the drift readers).
 * Call counts: every function of fzc (and every call fzc makes into other code) is counted
   over parse, build, check and plan of generated diagrams of 200 and 2,000 nodes, with and
   without errors; the count per node must not grow with the diagram. A loop over all nodes
@@ -74,11 +74,12 @@ def test_fmt_imports_neither_networkx_nor_jinja2():
     assert _loaded(result, ("networkx", "jinja2")) == []
 
 
-def test_check_imports_no_template_engine_backend_or_drift_reader():
+def test_check_imports_no_template_engine_backend_drift_reader_or_lark():
+    """lark parses only the lines the fast path does not recognise: none in the flagship."""
     result = _fresh(["check", str(FLAGSHIP)])
     assert result["rc"] == 0
-    assert {"fzc.check", "fzc.wire.planner"} <= set(result["modules"])  # it checked and planned
-    unneeded = ("jinja2", "yaml", "boto3", "samtranslator", "fzc.backends", "fzc.drift")
+    assert {"fzc.check", "fzc.wire.planner", "fzc.syntax.lines"} <= set(result["modules"])
+    unneeded = ("jinja2", "yaml", "boto3", "samtranslator", "fzc.backends", "fzc.drift", "lark")
     assert _loaded(result, unneeded) == []
 
 
