@@ -205,11 +205,16 @@ def _workflow_tasks(plan: Plan, entities: dict[str, Entity]) -> list[tuple[Link,
     for wf in plan.workflows:
         if wf.logical_id not in entities:
             continue
+        ins: dict[str, list[int]] = {}
+        outs: dict[str, list[int]] = {}
+        for t in wf.transitions:
+            ins.setdefault(t.target, []).append(t.edge)
+            outs.setdefault(t.source, []).append(t.edge)
         for step in wf.steps:
             if step.kind != "lambda" or step.node not in by_node:
                 continue
-            into = sorted(t.edge for t in wf.transitions if t.target == step.key)
-            out_of = sorted(t.edge for t in wf.transitions if t.source == step.key)
+            into = sorted(ins.get(step.key, ()))
+            out_of = sorted(outs.get(step.key, ()))
             link = Link("task", wf.logical_id, by_node[step.node], wf.logical_id)
             out.append((link, (into or out_of or [None])[0]))
     return out
@@ -227,12 +232,14 @@ def expect(plan: Plan) -> Expectation:
                     seen.add((x.link, x.edge))
                     links.append(x)
     allowed = set()
+    ends = {_ends(y.link) for y in links}
     for link, edge in _workflow_tasks(plan, entities):
         allowed.add(_ends(link))
         # the machine's role may invoke each of its steps, the first one (no edge in) included
         allowed.add(("iam", link.source, link.target))
-        if edge is not None and not any(_ends(y.link) == _ends(link) for y in links):
+        if edge is not None and _ends(link) not in ends:
             links.append(Expected(link, edge))
+            ends.add(_ends(link))
     allowed |= {_ends(x.link) for x in links}
     return Expectation(plan, p, entities, tuple(links), frozenset(allowed))
 

@@ -59,6 +59,7 @@ ARN_SERVICE: dict[str, tuple[str, ...]] = {
 
 _VAR = re.compile(r"\$\{([^}!][^}]*)\}")
 _NAME_EDGE = "/:\"'*,"  # what may stand right before or after a physical name in a string
+_EDGE_CHAR = re.compile("[" + re.escape(_NAME_EDGE) + "]")
 
 
 def sub_vars(text: str) -> list[str]:
@@ -140,6 +141,7 @@ class Index:
     names: dict[str, str] = field(init=False)  # physical-name text -> logical id
     literal: dict[tuple[str, str], str] = field(init=False)  # (type, literal name) -> logical id
     owners: dict[str, tuple[str, ...]] = field(init=False)  # role -> principals using it
+    _longest: int = field(init=False, repr=False)  # length of the longest name
 
     def __post_init__(self) -> None:
         self.names = {}
@@ -148,6 +150,7 @@ class Index:
             text = flatten(self.props(lid).get(prop)) if prop else None
             if text and len(text) >= 3 and text not in self.names:
                 self.names[text] = lid
+        self._longest = max(map(len, self.names), default=0)
         self.literal = {}
         for lid, phys in sorted(self.physical.items()):
             for name in _physical_names(phys):
@@ -207,17 +210,25 @@ class Index:
         return self._named(text) | self._literal(text)
 
     def _named(self, text: str) -> set[str]:
-        """Resources whose physical name (as written in the template) appears in `text`."""
-        found = set()
-        for name, lid in self.names.items():
-            at = text.find(name)
-            while at >= 0:
-                before = text[at - 1] if at else ""
-                after = text[at + len(name) : at + len(name) + 1]
-                if (not before or before in _NAME_EDGE) and (not after or after in _NAME_EDGE):
-                    found.add(lid)
+        """Resources whose physical name (as written in the template) appears in `text`,
+        standing between two of `_NAME_EDGE` (or the ends of the text). Every such stretch
+        no longer than the longest name is looked up, so the cost follows the text, not the
+        number of resources (a scan per name made large templates quadratic)."""
+        if not self.names:
+            return set()
+        edges = [m.start() for m in _EDGE_CHAR.finditer(text)]
+        starts = [0, *(d + 1 for d in edges)]
+        ends = [*edges, len(text)]
+        found, first, longest = set(), 0, self._longest
+        for start in starts:
+            while first < len(ends) and ends[first] < start + 3:  # names have 3 chars or more
+                first += 1
+            for end in ends[first:]:
+                if end - start > longest:
                     break
-                at = text.find(name, at + 1)
+                lid = self.names.get(text[start:end])
+                if lid is not None:
+                    found.add(lid)
         return found
 
     def _literal(self, text: str) -> set[str]:

@@ -1,5 +1,6 @@
-"""Which template resource each diagram entity is: a maximum-weight bipartite matching between
-plan entities and template resources of the same class (networkx).
+"""Which template resource each diagram entity is: the resource with its logical id and class
+when there is one, else a maximum-weight bipartite matching between the remaining plan
+entities and template resources of the same class (networkx).
 
 The weight of a pair is, in decreasing order of importance:
 1. connections that agree under the previous round's matching (an expected link p -> q is
@@ -62,12 +63,22 @@ class Matcher:
         self.present = {(lk.kind, lk.source, lk.target) for lk in links}
         self.plan_sig = _signature(expected, self.plan_cls)
         self.tpl_sig = _signature(links, self.tpl_cls)
+        # A resource with the entity's own logical id and class is its counterpart: fzc's own
+        # output and most hand edits keep the ids. Only the others are weighed and matched,
+        # as scoring every pair and matching them all is cubic (a 1k-node diagram took 5 min).
+        self.anchors = {p: p for p, c in self.plan_cls.items() if self.tpl_cls.get(p) == c}
         self.names = {
             (p, lid): name_similarity(e.label, lid, self._physical(lid))
             for p, e in x.entities.items()
+            if p not in self.anchors
             for lid, cls in self.tpl_cls.items()
-            if cls == e.cls
+            if cls == e.cls and lid not in self.anchors
         }
+        self.touching: dict[str, list[Link]] = {}
+        for link in expected:
+            self.touching.setdefault(link.source, []).append(link)
+            if link.target != link.source:
+                self.touching.setdefault(link.target, []).append(link)
 
     def _physical(self, lid: str) -> str:
         prop = NAME_PROPERTY.get(self.t.type(lid))
@@ -75,7 +86,7 @@ class Matcher:
 
     def _agree(self, p: str, t: str, m: dict[str, str]) -> int:
         n = 0
-        for link in self.expected:
+        for link in self.touching.get(p, ()):
             if link.source == p and link.target in m:
                 n += (link.kind, t, m[link.target]) in self.present
             elif link.target == p and link.source in m:
@@ -87,6 +98,8 @@ class Matcher:
         return sum((a & b).values())
 
     def _round(self, previous: dict[str, str]) -> dict[str, str]:
+        if not self.names:
+            return dict(sorted(self.anchors.items()))
         import networkx as nx
 
         g = nx.Graph()
@@ -94,7 +107,7 @@ class Matcher:
             weight = AGREE * self._agree(p, t, previous) + SHAPE * self._shape(p, t)
             g.add_edge(("p", p), ("t", t), weight=weight + NAME * name + 1e-3)
         pairs = nx.max_weight_matching(g, maxcardinality=True)
-        out = {}
+        out = dict(self.anchors)
         for a, b in pairs:
             (side_a, ka), (_, kb) = a, b
             p, t = (ka, kb) if side_a == "p" else (kb, ka)

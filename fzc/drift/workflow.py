@@ -9,7 +9,7 @@ realise no step (Retry wrappers, Pass states, error plumbing a backend may add).
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 
 from fzc.diagnostics import Diagnostic, diag
 from fzc.diagnostics.codes import CODES
@@ -46,67 +46,109 @@ def _first_mapped(m: asl.Machine, starts: set[str], mapped: set[str]) -> set[str
     return found
 
 
-def _preferred(free: list[tuple[str, str]], types: tuple[str, ...]) -> list[str]:
-    """Free states of the first type in `types` that has any."""
-    for want in types:
-        found = [n for n, t in free if t == want]
-        if found:
-            return found
-    return []
-
-
 class WorkflowCheck:
+    """One workflow against its state machine: steps mapped to states, transitions checked.
+
+    Every lookup is indexed once (transitions by step, states by what they call, state
+    predecessors), so the check grows with the machine, not with its square."""
+
     def __init__(self, x: Expectation, wf: Workflow, m: asl.Machine, lid: str, name: str):
         self.x, self.wf, self.m, self.lid, self.name = x, wf, m, lid, name
         self.states: dict[str, set[str]] = {}
         self.skip: set[str] = set()  # steps whose absence another finding reports
         self.contracted: set[str] = set()
         self.out: list[Diagnostic] = []
+        self.leaving: dict[str, list] = {}
+        self.entering: dict[str, list] = {}
+        for t in wf.transitions:
+            self.leaving.setdefault(t.source, []).append(t)
+            self.entering.setdefault(t.target, []).append(t)
+        self.before: dict[str, list[str]] = {}
+        for n in sorted(m.states):
+            for nxt in m.successors(n):
+                self.before.setdefault(nxt, []).append(n)
 
     def mapped(self) -> set[str]:
         return {s for states in self.states.values() for s in states}
 
     def map_calls(self, matching: dict[str, str]) -> None:
         by_node = {e.node: k for k, e in self.x.entities.items() if e.node and e.primary}
+        calling: dict[str, set[str]] = {}
+        for n, st in self.m.states.items():
+            for target in st.targets:
+                calling.setdefault(target, set()).add(n)
         for step in self.wf.steps:
             if step.kind not in ("lambda", "task"):
                 continue
             tl = matching.get(by_node.get(step.node, ""))
-            found = {n for n, st in self.m.states.items() if tl and tl in st.targets}
+            found = set(calling.get(tl, ())) if tl else set()
             if found:
                 self.states[step.key] = found
             else:
                 self.skip.add(step.key)  # the missing node or task link is reported
 
-    def _score(self, step: str, state: str) -> int:
-        mapped = self.mapped()
+    def _score(self, step: str, state: str, mapped: set[str]) -> int:
         score = 0
-        for t in self.wf.transitions:
-            if t.source == step and self.states.get(t.target):
+        for t in self.leaving.get(step, ()):
+            if t.target != step and self.states.get(t.target):
                 score += bool(_first_mapped(self.m, {state}, mapped) & self.states[t.target])
-            elif t.target == step and self.states.get(t.source):
+        for t in self.entering.get(step, ()):
+            if self.states.get(t.source) and (t.source != step or not self.states.get(t.target)):
                 score += state in _first_mapped(self.m, self.states[t.source], mapped | {state})
         return score
 
+    def _near(self, step: str, mapped: set[str]) -> set[str]:
+        """Unmapped states a mapped neighbour of `step` reaches, or is reached from, through
+        unmapped states only: the only ones whose score can be above zero."""
+        near: set[str] = set()
+        into, out = self.entering.get(step, ()), self.leaving.get(step, ())
+        ways = [(self.states.get(t.source, ()), self.m.successors) for t in into]
+        ways += [(self.states.get(t.target, ()), self.before.get) for t in out]
+        for starts, step_from in ways:
+            queue, seen = deque(starts), set(starts)
+            while queue:
+                for nxt in step_from(queue.popleft()) or ():
+                    if nxt not in seen and nxt not in mapped:
+                        seen.add(nxt)
+                        near.add(nxt)
+                        queue.append(nxt)
+        return near
+
     def map_structure(self) -> None:
+        taken = self.mapped()
+        ordered = sorted(self.m.states.items())
+        free_types = Counter(st.type for n, st in ordered if n not in taken)
         for step in self.wf.steps:
             types = STATE_TYPES.get(step.kind)
             if types is None:
                 continue
-            taken = self.mapped()
-            free = [(n, st.type) for n, st in sorted(self.m.states.items()) if n not in taken]
-            candidates = _preferred(free, types)
-            if candidates:
+            # the first preferred type any free state has; then, of those states, the one
+            # whose connections agree best (only states near a mapped neighbour can agree at
+            # all), name similarity breaking ties
+            want = next((t for t in types if free_types[t]), None)
+            if want is None:
+                if step.kind == "choice":
+                    self.skip.add(step.key)
+                    self._no_choice(step)
+                else:
+                    self.contracted.add(step.key)
+                continue
+            near = self._near(step.key, taken)
+            pool = [n for n, st in ordered if n in near and st.type == want]
+            if pool:
                 best = max(
-                    candidates,
-                    key=lambda n: (self._score(step.key, n), name_similarity(step.label, n)),
+                    pool,
+                    key=lambda n: (
+                        self._score(step.key, n, taken),
+                        name_similarity(step.label, n),
+                    ),
                 )
-                self.states[step.key] = {best}
-            elif step.kind == "choice":
-                self.skip.add(step.key)
-                self._no_choice(step)
-            else:
-                self.contracted.add(step.key)
+            else:  # nothing agrees: every free state of the type scores 0
+                free = [n for n, st in ordered if st.type == want and n not in taken]
+                best = max(free, key=lambda n: name_similarity(step.label, n))
+            self.states[step.key] = {best}
+            taken.add(best)
+            free_types[want] -= 1
 
     def _no_choice(self, step) -> None:
         node = self.x.plan.diagram.by_id[step.node]
