@@ -33,6 +33,14 @@ SIZES = {"flagship": 0, "100": 100, "1k": 1_000, "10k": 10_000}
 FLAGSHIP = BENCH.parent / "samples" / "event_processing.fz"
 
 
+def _diagram(n: int) -> tuple[str, int]:
+    """A generated diagram of `n` nodes, or the flagship (n = 0) with its node count."""
+    if n:
+        return generate(n), n
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    return text, len(re.findall(r"(?m)^\s*\w+:\s*\w+", text))  # its `id: shape` lines
+
+
 def _edits(text: str, n: int) -> tuple[str, str]:
     """Two versions of `text`, each with the label of the middle node edited."""
     k = max(1, n // 2)
@@ -55,8 +63,8 @@ def _time(fn, texts: tuple[str, str], repeat: int) -> list[float]:
 def stages(text: str) -> dict[str, float]:
     """One re-check split into its stages (the same calls `recheck` makes), GC paused alike."""
     from fzc import check, model, syntax
-    from fzc.fmt import paused_gc
     from fzc.lsp.document import index
+    from fzc.memory import paused_gc
     from fzc.source import Source
     from fzc.wire import plan
 
@@ -79,8 +87,7 @@ def measure(n: int, repeat: int) -> dict:
     from fzc.fmt import format_text
     from fzc.lsp.document import recheck
 
-    text = FLAGSHIP.read_text(encoding="utf-8") if n == 0 else generate(n)
-    n = n or len(re.findall(r"(?m)^\s*\w+:\s*\w+", text))  # the flagship's `id: shape` lines
+    text, n = _diagram(n)
     texts = _edits(text, n)
     state = recheck("file:///bench.fz", text)  # warm-up, as the server does at start
     assert not [d for d in state.analysis.diagnostics if d.is_error], "generated diagram errs"
@@ -118,8 +125,8 @@ async def _session(client, t, repeat: int) -> list[float]:
     await client.start_io(sys.executable, "-m", "fzc", "lsp", cwd=str(BENCH.parent))
     await client.initialize_async(t.InitializeParams(t.ClientCapabilities(), process_id=None))
     client.initialized(t.InitializedParams())
-    text, uri = FLAGSHIP.read_text(encoding="utf-8"), "file:///bench/event_processing.fz"
-    texts = _edits(text, 8)
+    text, n = _diagram(0)
+    uri, texts = "file:///bench/event_processing.fz", _edits(text, n)
     client.text_document_did_open(
         t.DidOpenTextDocumentParams(t.TextDocumentItem(uri, "flowzap", 1, text))
     )

@@ -11,17 +11,16 @@ comment becomes a `//` comment: it cannot be kept as `#` without risking being r
 display label). Meaning never changes: lanes, ids, labels and edge order are kept exactly.
 
 A text with syntax or lane-structure errors is not formatted (`NotFormattable`).
-Imports only the parser (lark); never networkx or jinja2.
+Imports only the parser (lark only for a line its fast path does not recognise); never
+networkx or jinja2.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from fzc.diagnostics import Diagnostic
+from fzc.memory import paused_gc
 from fzc.source import Source
 from fzc.syntax import ast
 
@@ -190,19 +189,6 @@ def blocking(src: Source) -> tuple[ast.Document, list[Diagnostic]]:
     _, more = model.build(doc, src)
     errors += [d for d in more if d.code.code in BLOCKING]
     return doc, errors
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic GC: parsing builds many small objects that stay alive to the end, so
-    collections midway only cost time (superlinearly on large diagrams)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def format_source(src: Source) -> str:

@@ -6,7 +6,10 @@ Goldens: `golden(actual, path)` compares text with a file and shows a unified di
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,6 +47,17 @@ def run_cli(*args: str, cwd: Path = REPO):
         return CliRunner().invoke(cli, list(args), prog_name="fzc", catch_exceptions=True)
     finally:
         os.chdir(before)
+
+
+def fresh_python(code: str) -> dict:
+    """Run `code` in a new interpreter from the repo root; the JSON object on its last line
+    (what import guards read: a fresh process shows what a command really loads)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture

@@ -12,14 +12,10 @@
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
-from conftest import FLAGSHIP, SHARED
+from conftest import FLAGSHIP, SHARED, fresh_python
 from golden import REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -260,15 +256,6 @@ def test_only_bad_lines_fall_back(fallbacks):
 # tests/test_speed_guards.py).
 
 
-def _fresh(code: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def _lark_loaded(modules: list[str]) -> bool:
     return any(m == "lark" or m.startswith("lark.") for m in modules)
 
@@ -288,7 +275,7 @@ def test_parsing_the_valid_corpus_does_not_import_lark():
         "    parse(decode(path, open(path, 'rb').read())[0])\n"
         "print('\\n' + json.dumps({'modules': sorted(sys.modules)}))\n"
     )
-    assert not _lark_loaded(_fresh(code)["modules"])
+    assert not _lark_loaded(fresh_python(code)["modules"])
 
 
 def test_a_bad_line_imports_lark_then():
@@ -300,4 +287,4 @@ def test_a_bad_line_imports_lark_then():
         "assert [d.code.code for d in diagnostics] == ['FZ0001']\n"
         "print('\\n' + json.dumps({'modules': sorted(sys.modules)}))\n"
     )
-    assert _lark_loaded(_fresh(code)["modules"])
+    assert _lark_loaded(fresh_python(code)["modules"])

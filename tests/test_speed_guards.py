@@ -14,15 +14,13 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import FLAGSHIP
+from conftest import FLAGSHIP, fresh_python
 from golden import REPO
 
 FZC = str(REPO / "fzc") + os.sep
@@ -46,12 +44,7 @@ def _fresh(args: list[str], extra: str = "") -> dict:
         "print('\\n' + json.dumps({'rc': rc, 'modules': sorted(sys.modules), "
         "'gc': gc.isenabled()}))\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return fresh_python(code)
 
 
 def _loaded(result: dict, names) -> list[str]:

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
+from typing import TypeVar
 
 from fzc.wire.plan import Plan
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,20 @@ class Artifact:
     path: str  # POSIX path relative to the output folder
     content: str
     user_owned: bool = False  # written only when missing (hand edits survive)
+
+
+def per_plan(build: Callable[[Plan], T]) -> Callable[[Plan], T]:
+    """`build(plan)`, made once for the plan last asked about. Backends look things up per
+    function or per workflow, and both the template and the definitions ask for the same
+    state machines; a plan is matched by identity (hashing one would walk all of it)."""
+    last: list = [None, None]
+
+    def get(plan: Plan) -> T:
+        if last[0] is not plan:
+            last[:] = [plan, build(plan)]
+        return last[1]
+
+    return get
 
 
 # name -> module under fzc.backends; order is the order files are produced

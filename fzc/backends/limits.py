@@ -167,6 +167,13 @@ def check_plan(plan: Plan) -> list[Diagnostic]:
     return _state_machines(plan, build=not counted) + counted
 
 
+def check_rendered(plan: Plan, artifacts: list[Artifact], inline: bool = False) -> list[Diagnostic]:
+    """The one quota only the rendered template shows: its size (FZ4003). The compiler runs
+    it after `check_plan` has passed, which has already measured everything else."""
+    t = template_of(plan, artifacts, inline)
+    return _template(plan, t, ("body",)) if t is not None else []
+
+
 def check(plan: Plan, artifacts: list[Artifact], inline: bool = False) -> list[Diagnostic]:
     """Every quota the rendered output breaks (empty when it fits)."""
     out = _state_machines(plan)

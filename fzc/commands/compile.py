@@ -43,7 +43,7 @@ def _artifacts(analysis, options):
         arts, over = None, limits.check_plan(analysis.plan)
         if not over:
             arts = emit_all(analysis.plan, options)
-            over = limits.check(analysis.plan, arts, options.inline)
+            over = limits.check_rendered(analysis.plan, arts, options.inline)
     except Exception as exc:  # noqa: BLE001 - a backend failure is FZ9001, never a traceback
         return None, internal_error(analysis.source, exc)
     if over:
@@ -64,6 +64,13 @@ def _summary(out: str, report) -> str:
     for rel in report.left:
         text += f"  left    {rel} (no longer generated, but you edited it)\n"
     return text
+
+
+def out_option(help: str):
+    """`-o/--out`, the output folder of `compile` and `watch`."""
+    return click.option(
+        "-o", "--out", "out", required=True, type=click.Path(file_okay=False), help=help
+    )
 
 
 def settings_options(command):
@@ -101,14 +108,7 @@ _SETTINGS_OPTIONS = (
 
 @click.command("compile")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option(
-    "-o",
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Output folder (one sub-folder per diagram when several are given).",
-)
+@out_option("Output folder (one sub-folder per diagram when several are given).")
 @settings_options
 @click.option(
     "-j",

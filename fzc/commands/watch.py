@@ -17,7 +17,13 @@ import threading
 
 import click
 
-from fzc.commands.compile import Settings, compile_paths, expand, settings_options
+from fzc.commands.compile import (
+    Settings,
+    compile_paths,
+    expand,
+    out_option,
+    settings_options,
+)
 
 
 def _digest(path: str) -> str | None:
@@ -116,13 +122,8 @@ class Watcher:
 
 @click.command("watch")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option(
-    "-o",
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Output folder (one sub-folder per diagram when a folder or several files are watched).",
+@out_option(
+    "Output folder (one sub-folder per diagram when a folder or several files are watched)."
 )
 @settings_options
 @click.option(

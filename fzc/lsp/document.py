@@ -13,8 +13,8 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from fzc.fmt import paused_gc
 from fzc.lsp.positions import LineIndex
+from fzc.memory import paused_gc
 from fzc.pipeline import Analysis
 from fzc.source import Source, Span
 

@@ -13,12 +13,12 @@ recovery stays linear).
 
 from __future__ import annotations
 
-import gc
 import re
 from functools import cache
 
 from fzc.diagnostics import Diagnostic, diag
 from fzc.diagnostics.codes import CODES
+from fzc.memory import paused_gc
 from fzc.source import Source, Span
 from fzc.syntax import ast
 from fzc.syntax.lines import parse_lines
@@ -256,13 +256,8 @@ def parse(src: Source, *, fast: bool = True) -> tuple[ast.Document, list[Diagnos
     # The syntax tree has no cycles, and the cyclic GC would walk it again and again while it
     # grows (40 objects a node): in a process that keeps the GC on (the LSP server, tests) that
     # costs twice the parse itself. `fzc check` and `compile` run with it off anyway.
-    gc_was_on = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         statements, truncated = parse_lines(text, _SlowLines(src, text, diagnostics))
-    finally:
-        if gc_was_on:
-            gc.enable()
     return ast.Document(tuple(statements), truncated), diagnostics
 
 

@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import json
 
-from fzc.backends import Artifact, Options
+from fzc.backends import Artifact, Options, per_plan
 from fzc.backends.asl import compile as compiler
 from fzc.backends.asl import flow, lines
 from fzc.backends.asl.states import Ctx
@@ -80,23 +80,21 @@ from fzc.wire.plan import Plan, Workflow
 __all__ = ["definition", "emit", "render"]
 
 
-# The definitions of the plan last compiled: the CloudFormation backend embeds the very
-# definitions this backend writes, and building them twice doubled a big compile's ASL time.
-_LAST: list = [None, None, {}]  # plan, source, {logical id: (body, substitutions)}
+# The CloudFormation backend embeds the very definitions this backend writes (and the quota
+# check measures them): built once per plan and workflow, not once per reader.
+_built = per_plan(lambda plan: {})
 
 
 def definition(plan: Plan, workflow: Workflow, source: Source | None = None) -> tuple[dict, dict]:
     """The workflow's ASL definition and its DefinitionSubstitutions (key -> CFN value).
     Callers share the result: read it, never change it."""
-    if _LAST[0] is not plan or _LAST[1] is not source:
-        _LAST[:] = [plan, source, {}]
-    done = _LAST[2].get(workflow.logical_id)
-    if done is None or done[0] is not workflow:
+    done = _built(plan).get(workflow.logical_id)
+    if done is None or done[0] is not workflow or done[1] is not source:
         ctx = Ctx(flow.build(plan, workflow), lines.finder(plan, source))
         body = compiler.machine(ctx)
-        done = (workflow, (body, {k: ctx.subs[k] for k in sorted(ctx.subs)}))
-        _LAST[2][workflow.logical_id] = done
-    return done[1]
+        done = (workflow, source, (body, {k: ctx.subs[k] for k in sorted(ctx.subs)}))
+        _built(plan)[workflow.logical_id] = done
+    return done[2]
 
 
 def render(body: dict) -> str:

@@ -23,6 +23,10 @@ from fzc.wire.plan import Plan, Workflow
 MAX_DEFINITION_BYTES = 1_048_576
 MAX_STATES = 10_000
 SUBSTITUTED_BYTES = 100  # what a `${placeholder}` is assumed to become (an ARN or URL)
+SPLIT_HELP = (
+    "split the workflow: draw part of it as a Step Functions node of its own and start it "
+    "from this one"
+)
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
 
@@ -69,8 +73,7 @@ def excess(workflow: Workflow, body: dict) -> Excess | None:
         states,
         f"state machine `{workflow.logical_id}` compiles to {what}: Step Functions accepts "
         f"at most 1 MB per definition (fzc: at most {MAX_STATES:,} states)",
-        "split the workflow: draw part of it as a Step Functions node of its own and start "
-        "it from this one",
+        SPLIT_HELP,
     )
 
 
@@ -88,8 +91,7 @@ def too_many_steps(workflow: Workflow) -> Excess | None:
         f"state machine `{workflow.logical_id}` has {steps:,} steps, each at least one state: "
         f"fzc allows at most {MAX_STATES:,} states in one machine (and Step Functions at most "
         "1 MB per definition)",
-        "split the workflow: draw part of it as a Step Functions node of its own and start "
-        "it from this one",
+        SPLIT_HELP,
     )
 
 

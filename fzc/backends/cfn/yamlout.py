@@ -33,15 +33,21 @@ def comment(s: str) -> str:
 # resources): remembering their YAML form halves the time of a big template.
 _KEYS: dict[str, str] = {}
 _STRINGS: dict[str, str] = {}
+_REMEMBERED = 100_000  # forms kept per table (a long-lived process compiles many templates)
+
+
+def _form(text: str, plain: re.Pattern[str], table: dict[str, str]) -> str:
+    """`text` bare when `plain` allows it and YAML reads it as a string, else quoted."""
+    out = table.get(text)
+    if out is None:
+        out = text if plain.match(text) and text.lower() not in _RESERVED else string(text)
+        if len(table) < _REMEMBERED:
+            table[text] = out
+    return out
 
 
 def _key(k: str) -> str:
-    out = _KEYS.get(k)
-    if out is None:
-        out = k if _PLAIN_KEY.match(k) and k.lower() not in _RESERVED else string(k)
-        if len(_KEYS) < 100_000:
-            _KEYS[k] = out
-    return out
+    return _form(k, _PLAIN_KEY, _KEYS)
 
 
 def scalar(v) -> str:
@@ -55,12 +61,7 @@ def scalar(v) -> str:
         return str(v)  # what json.dumps writes for an int, without its encoder's set-up
     if isinstance(v, int | float):
         return json.dumps(v)
-    out = _STRINGS.get(v)
-    if out is None:
-        out = v if _PLAIN_VALUE.match(v) and v.lower() not in _RESERVED else string(v)
-        if len(_STRINGS) < 100_000:
-            _STRINGS[v] = out
-    return out
+    return _form(v, _PLAIN_VALUE, _STRINGS)
 
 
 def _short(v) -> str | None:

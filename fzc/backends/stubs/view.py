@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fzc.backends import per_plan
 from fzc.backends.stubs.tables import (
     CALLS,
     DIRECT,
@@ -120,29 +121,19 @@ class _Index:
 
 
 def _build_index(plan: Plan) -> _Index:
-    steps, leaving = {}, {}
+    steps, leaving, by_node, workflows = {}, {}, {}, {}
     for w in plan.workflows:
+        workflows.setdefault(w.logical_id, w)
+        if w.node is not None:
+            by_node.setdefault(w.node, w)
         for s in w.steps:
             steps.setdefault((w.logical_id, s.key), s)
         for t in w.transitions:
             leaving.setdefault((w.logical_id, t.source), []).append(t)
-    by_node: dict[str, Workflow] = {}
-    for w in plan.workflows:
-        if w.node is not None:
-            by_node.setdefault(w.node, w)
-    workflows: dict[str, Workflow] = {}
-    for w in plan.workflows:
-        workflows.setdefault(w.logical_id, w)
     return _Index({n.id: n for n in plan.nodes}, workflows, by_node, steps, leaving)
 
 
-_LAST: list = [None, None]  # (plan, its _Index): one index per plan, built once
-
-
-def _index(plan: Plan) -> _Index:
-    if _LAST[0] is not plan:
-        _LAST[:] = [plan, _build_index(plan)]
-    return _LAST[1]
+_index = per_plan(_build_index)
 
 
 def _node(plan: Plan, node_id: str) -> NodePlan | None:
