@@ -56,9 +56,15 @@ def diagram_name(path: str) -> str:
 
 
 def analyze(
-    src: Source, *, strict: bool = False, pre: list[Diagnostic] | None = None, wire: bool = True
+    src: Source,
+    *,
+    strict: bool = False,
+    pre: list[Diagnostic] | None = None,
+    wire: bool = True,
+    stop_early: bool = True,
 ) -> Analysis:
-    """Parse, build and check one diagram, then plan its AWS wiring when it has no errors."""
+    """Parse, build and check one diagram, then plan its AWS wiring when it has no errors
+    (unless `stop_early` is off, not when it certainly exceeds a template quota)."""
     from fzc import check, model, syntax
 
     doc, diagnostics = syntax.parse(src)
@@ -73,7 +79,7 @@ def analyze(
     if wire and not any(d.is_error for d in apply_policy(diagnostics, strict=strict)):
         from fzc.wire import plan as make_plan
 
-        plan, more = make_plan(diagram, diagram_name(src.path), src)
+        plan, more = make_plan(diagram, diagram_name(src.path), src, stop_early=stop_early)
         diagnostics += more
     return Analysis(src, diagram, tuple(apply_policy(diagnostics, strict=strict)), plan)
 

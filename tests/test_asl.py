@@ -233,7 +233,7 @@ def _chain(n: int) -> str:
 
 def _analysed(text: str):
     src = Source("big.fz", text)
-    plan = analyze(src).plan
+    plan = analyze(src, stop_early=False).plan
     assert plan is not None
     return plan, src
 

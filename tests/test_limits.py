@@ -142,6 +142,73 @@ def test_the_counts_are_the_written_templates():
         assert len(d.get("Parameters", {})) <= len(plan.parameters) <= 1
 
 
+# --- the planner: counts in every command, early refusal of huge diagrams ---------------
+
+
+def _queues(n: int) -> str:
+    """`n` standalone SQS queues: one resource and one output each, no role, no edge."""
+    body = "".join(f'n{k}: rectangle label:"Queue {k} SQS"\n' for k in range(1, n + 1))
+    return "L1 { # Lane 1\n" + body + "}\n"
+
+
+@pytest.mark.parametrize("text", ["flagship", "gen60", "gen400", "topics", "queues"])
+def test_the_planners_early_bounds_hold_for_the_full_plan(text):
+    """What stops planning early is certain: the resources counted once ids are allocated
+    are a lower bound of the plan's, and its outputs are exactly the plan's."""
+    from fzc.model import build
+    from fzc.syntax import parse
+    from fzc.wire import plan as make_plan
+    from fzc.wire.planner import Planner
+
+    source = {
+        "flagship": lambda: FLAGSHIP.read_text(encoding="utf-8"),
+        "gen60": lambda: _bench().generate(60),
+        "gen400": lambda: _bench().generate(400, 3),
+        "topics": lambda: _topics(120),
+        "queues": lambda: _queues(40),
+    }[text]()
+    src = Source("x.fz", source)
+    diagram = build(parse(src)[0], src)[0]
+    planner = Planner(diagram, "x")
+    planner._allocate()
+    resources, outputs = planner.bounds()
+    plan, _ = make_plan(diagram, "x", stop_early=False)
+    assert resources <= len(plan.resources) and outputs == len(plan.outputs)
+    if text == "queues":
+        assert resources == len(plan.resources)  # the bound is tight where nodes are all
+
+
+def test_fzc_check_reports_the_counted_quotas_as_compile_does(tmp_path):
+    """FZ4002/FZ4004 come from the planner, so `fzc check` (and the editor) report them."""
+    (tmp_path / "big.fz").write_text(_bench().generate(185), encoding="utf-8")
+    (tmp_path / "topics.fz").write_text(_topics(101), encoding="utf-8")
+    for name, code, text in (
+        ("big.fz", "FZ4002", "the template has 506 resources"),
+        ("topics.fz", "FZ4004", "the template has 202 outputs"),
+    ):
+        result = _run(tmp_path, "check", name, "--format", "concise")
+        assert result.exit_code == 1 and f"error[{code}]: {text}" in result.output, result.output
+
+
+def test_a_diagram_certainly_over_500_resources_is_refused_before_planning(tmp_path):
+    """Past 500 primary resources planning stops: no plan, "at least" the count so far, the
+    exact outputs; with 500 it is planned in full and the real count reported."""
+    for n, words, planned in (
+        (501, "would have at least 501 resources", False),
+        (500, None, True),
+    ):
+        a = analyze(Source("queues.fz", _queues(n)))
+        assert (a.plan is not None) is planned
+        found = {d.code.code: d.message for d in a.diagnostics}
+        if words:
+            assert words in found["FZ4002"]
+            assert "would have 501 outputs" in found["FZ4004"]
+        else:
+            assert "FZ4002" not in found and "the template has 500 outputs" in found["FZ4004"]
+    a = analyze(Source("queues.fz", _queues(501)), stop_early=False)
+    assert a.plan is not None and len(a.plan.resources) == 501
+
+
 # --- fzc compile: nothing written over a limit ---------------------------------------------
 
 
@@ -212,8 +279,7 @@ def _execute(folder: Path, work: Path):
         words = shlex.split(line.removeprefix("$ "))
         if words[:2] == ["python", "bench/gen.py"]:
             assert words[-2] == ">", line
-            args = _bench_args(words[2:-2])
-            (work / words[-1]).write_text(_bench().generate(*args), encoding="utf-8")
+            (work / words[-1]).write_text(_generated(words[2:-2]), encoding="utf-8")
         else:
             assert words[0] == "fzc" and result is None, line
             result = _run(work, *words[1:])
@@ -221,15 +287,15 @@ def _execute(folder: Path, work: Path):
     return result
 
 
-def _bench_args(words: list[str]) -> tuple[int, int, float]:
-    n, seed, back = int(words[0]), 0, 0.0
-    for key, value in zip(words[1::2], words[2::2], strict=True):
-        if key == "--seed":
-            seed = int(value)
-        else:
-            assert key == "--back", key
-            back = float(value)
-    return n, seed, back
+def _generated(args: list[str]) -> str:
+    """What `python bench/gen.py ARGS` prints, run in-process."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert _bench().main(args) == 0
+    return out.getvalue()
 
 
 @pytest.mark.parametrize("code", LIMIT_CODES)

@@ -164,7 +164,10 @@ def _stages(text: str, plan: bool) -> tuple[dict[str, Counter], list]:
     if plan:
         from fzc.backends import Options, emit_all
 
-        out["plan"] = _count(lambda: st.update(plan=make_plan(st["diagram"], "gen", src)[0]))
+        def plan_in_full():  # past ~185 nodes the planner would stop at the quota (FZ4002)
+            st.update(plan=make_plan(st["diagram"], "gen", src, stop_early=False)[0])
+
+        out["plan"] = _count(plan_in_full)
         # every backend, every file: a stub that scanned all workflows per function made a
         # 10k-node compile take 24 s in the stubs alone
         out["emit"] = _count(lambda: emit_all(st["plan"], Options()))

@@ -13,8 +13,11 @@ from fzc.wire.plan import Plan
 
 
 def plan(
-    diagram: Diagram, name: str, source: Source | None = None
-) -> tuple[Plan, list[Diagnostic]]:
+    diagram: Diagram, name: str, source: Source | None = None, *, stop_early: bool = True
+) -> tuple[Plan | None, list[Diagnostic]]:
+    """The plan and what planning found. No plan when the diagram is certain to exceed a
+    template quota before its resources are built (`wire.limits`), unless `stop_early` is
+    off (the benchmarks plan huge diagrams in full)."""
     from fzc.wire.planner import Planner
 
-    return Planner(diagram, name, source).run()
+    return Planner(diagram, name, source, stop_early=stop_early).run()

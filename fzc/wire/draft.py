@@ -8,7 +8,7 @@ from fzc.source import Span
 from fzc.wire.plan import Call, Effect, Trigger
 
 
-@dataclass
+@dataclass(slots=True)
 class DraftResource:
     """A resource while the planner fills it in; frozen into `plan.Resource`."""
 
@@ -23,7 +23,7 @@ class DraftResource:
     metadata: dict | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class DraftFunction:
     """A function while the planner adds its triggers, calls and environment."""
 
@@ -50,7 +50,7 @@ class End:
     slug: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class EdgeContext:
     """One edge being realised: its two ends and the effects applied so far."""
 

@@ -130,7 +130,7 @@ def _publishes(b, holder: str) -> bool:
     return False
 
 
-_OUTPUTS = {
+OUTPUTS = {
     "AWS::S3::Bucket": ("Name", "bucket name", lambda lid: ref(lid)),
     "AWS::DynamoDB::Table": ("Name", "table name", lambda lid: ref(lid)),
     "AWS::SQS::Queue": ("Url", "queue URL", lambda lid: ref(lid)),
@@ -150,8 +150,8 @@ def _outputs(p: Planner) -> tuple:
     out = []
     for node_id, lid in sorted(p.b.primary.items(), key=lambda kv: p.b.resources[kv[1]].span.start):
         res = p.b.resources[lid]
-        if res.type in _OUTPUTS:
-            suffix, what, value = _OUTPUTS[res.type]
+        if res.type in OUTPUTS:
+            suffix, what, value = OUTPUTS[res.type]
             label = p.d.by_id[node_id].label
             out.append((lid + suffix, plain(f"{label} ({node_id}): {what}")[:1000], value(lid)))
     return tuple(out)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from fzc.diagnostics import Diagnostic, diag
 from fzc.diagnostics.codes import CODES
 from fzc.model import Diagram, Edge
-from fzc.wire import finish, ids, infer, rules, workflows
+from fzc.wire import finish, ids, infer, limits, rules, workflows
 from fzc.wire.builder import Builder
 from fzc.wire.components import COMPONENTS
 from fzc.wire.draft import EdgeContext, End
@@ -34,8 +34,9 @@ def _num(node_id: str):
 
 
 class Planner:
-    def __init__(self, diagram: Diagram, name: str, source=None):
+    def __init__(self, diagram: Diagram, name: str, source=None, *, stop_early: bool = True):
         self.d = diagram
+        self.stop_early = stop_early
         self.name = name
         self.source = source
         self.diagnostics: list[Diagnostic] = []
@@ -255,8 +256,10 @@ class Planner:
         self._record(e, "none", "not realised", [])
 
     # -- run -----------------------------------------------------------------------------
-    def run(self) -> tuple[Plan, list[Diagnostic]]:
+    def run(self) -> tuple[Plan | None, list[Diagnostic]]:
         self._allocate()
+        if self.stop_early and (over := self._certainly_over()):
+            return None, self.diagnostics + over
         self._components()
         self._workflows()
         self._index_flows()
@@ -264,7 +267,23 @@ class Planner:
             self._edge(e)
         self._empty_workflows()
         self.diagnostics += self.b.diagnostics
-        return finish.freeze(self), self.diagnostics
+        plan = finish.freeze(self)
+        self.diagnostics += limits.counted(self.d, len(plan.resources), len(plan.outputs))
+        return plan, self.diagnostics
+
+    def bounds(self) -> tuple[int, int]:
+        """Once ids are allocated: at least how many resources (each primary is one, before
+        roles, log groups and edges), and exactly how many outputs (those of its kind)."""
+        primaries = [self.typed[n].kind.cfn_type for n in self.b.primary]
+        return len(primaries), sum(t in finish.OUTPUTS for t in primaries)
+
+    def _certainly_over(self) -> list[Diagnostic]:
+        """FZ4002 (and FZ4004 with it) when certain before any resource is built. Only the
+        resource bound stops planning: it is what makes huge diagrams expensive."""
+        resources, outputs = self.bounds()
+        if resources <= limits.MAX_RESOURCES:
+            return []
+        return limits.counted(self.d, resources, outputs, bounds=("resources",))
 
     def _empty_workflows(self) -> None:
         for flow in self.flows:
