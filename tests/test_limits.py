@@ -209,6 +209,15 @@ def test_a_diagram_certainly_over_500_resources_is_refused_before_planning(tmp_p
     assert a.plan is not None and len(a.plan.resources) == 501
 
 
+def test_explain_plans_in_full_past_the_quotas(tmp_path):
+    """`fzc explain` shows what a too-big diagram would become (and says it is too big)."""
+    (tmp_path / "queues.fz").write_text(_queues(501), encoding="utf-8")
+    result = _run(tmp_path, "explain", "queues.fz", "--json")
+    assert result.exit_code == 1 and "the template has 501 resources" in result.output
+    explained = json.loads(result.stdout)
+    assert len(explained["nodes"]) == 501
+
+
 # --- fzc compile: nothing written over a limit ---------------------------------------------
 
 

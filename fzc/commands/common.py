@@ -21,12 +21,12 @@ def read(path: str):
     return decode(path, data)
 
 
-def analyze(path: str, strict: bool):
+def analyze(path: str, strict: bool, *, stop_early: bool = True):
     from fzc.pipeline import analyze, internal_error
 
     src, pre = read(path)
     try:
-        return analyze(src, strict=strict, pre=pre)
+        return analyze(src, strict=strict, pre=pre, stop_early=stop_early)
     except RecursionError as exc:  # pragma: no cover - defensive: report, never trace
         return internal_error(src, exc)
     except Exception as exc:  # noqa: BLE001 - an internal error is reported as FZ9001, exit 2

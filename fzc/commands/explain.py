@@ -20,7 +20,8 @@ def explain(file: str, as_json: bool, strict: bool) -> None:
     """
     from fzc import explain as explainer
 
-    analysis = analyze(file, strict)
+    # in full, even past the template quotas: what it would become is what explain is for
+    analysis = analyze(file, strict, stop_early=False)
     text = render("full", [analysis])
     if text:
         click.echo(text, nl=False, err=True)
