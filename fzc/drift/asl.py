@@ -3,6 +3,12 @@
 Reads `Definition` (an object) or `DefinitionString` (a string, `Fn::Sub` or `Fn::Join`),
 with `DefinitionSubstitutions`; nested Parallel branches and Map processors are flattened
 (`Outer/Inner` names), their terminal states leading to the outer state's `Next`.
+
+The serial lowering of entangled fan-outs (fzc/backends/asl/serial.py) keeps a due list in
+`$.due`: a Pass appends flags to it (`States.Format('{}n4|n7|', $.due)`, or a literal
+`"|n4|n7|"` where it starts), a guard is a Choice whose every rule tests one
+(`StringMatches: "*|n4|*"`). Each state records the flags it appends and the rules it tests
+on them; flow.py reads what they mean.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from fzc.drift.index import Index, _walk, flatten
 _PLACEHOLDER = re.compile(r"\$\{([^}!][^}]*)\}")
 _CALL_KEYS = ("Resource", "Parameters", "Arguments")
 TERMINAL = ("Succeed", "Fail")
+DUE = "$.due"  # where the serial lowering keeps its due list
+# the flags a Pass appends to the due list, as `due.$` (an intrinsic) or `due` (a literal)
+_APPEND = re.compile(r"States\.Format\('\{\}([^'{}]*)',\s*\$\.due\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +36,12 @@ class State:
     targets: tuple[str, ...]  # entities (logical ids) the state calls
     nexts: tuple[tuple[str, str], ...]  # (state name, how: next/choice/default/catch/branch)
     end: bool
+    frame: str = ""  # the branch it is in (`Outer/0/`): each branch keeps its own due list
+    marks: tuple[str, ...] = ()  # flags it appends to the due list
+    tests: tuple[tuple[str, str], ...] = ()  # a guard's rules: (flag, state run when due)
+    serial: bool = False  # it writes the due list (even with no flag) or tests it
+    error: str = ""  # a Fail's Error
+    variables: frozenset[str] = frozenset()  # what a Choice's rules test
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +130,49 @@ def _nexts(state: dict) -> list[tuple[str, str]]:
     return out
 
 
+def _marks(state: dict) -> tuple[str, ...] | None:
+    """The flags a Pass appends to the due list; None when it does not write one."""
+    params = state.get("Parameters")
+    if state.get("Type") != "Pass" or not isinstance(params, dict):
+        return None
+    literal, intrinsic = params.get("due"), params.get("due.$")
+    found = _APPEND.fullmatch(intrinsic) if isinstance(intrinsic, str) else None
+    text = found[1] if found else literal if isinstance(literal, str) else None
+    return None if text is None else tuple(f for f in text.split("|") if f)
+
+
+def _flag(rule) -> str | None:
+    """The flag a Choice rule tests the due list for (`*|n4|*`), if that is all it tests."""
+    if not isinstance(rule, dict) or rule.get("Variable") != DUE:
+        return None
+    pattern = rule.get("StringMatches")
+    if not isinstance(pattern, str) or not (pattern.startswith("*|") and pattern.endswith("|*")):
+        return None
+    return pattern[2:-2] or None
+
+
+def _variables(rule) -> set[str]:
+    """The variables a Choice rule tests, through And / Or / Not."""
+    if not isinstance(rule, dict):
+        return set()
+    found = {rule["Variable"]} if isinstance(rule.get("Variable"), str) else set()
+    for key in ("And", "Or"):
+        for inner in rule.get(key) or []:
+            found |= _variables(inner)
+    return found | _variables(rule.get("Not"))
+
+
+def _tests(state: dict) -> tuple[tuple[str, str], ...]:
+    """A guard's (flag, next) rules; none unless every rule of the Choice tests a flag."""
+    rules = state.get("Choices") if state.get("Type") == "Choice" else None
+    if not rules or not isinstance(rules, list):
+        return ()
+    found = [(_flag(r), r.get("Next") if isinstance(r, dict) else None) for r in rules]
+    if any(f is None or not isinstance(n, str) for f, n in found):
+        return ()
+    return tuple(found)
+
+
 def _flatten(
     body: dict, prefix: str, variables: dict, idx: Index, after: list, out: dict
 ) -> str | None:
@@ -139,7 +197,17 @@ def _flatten(
         if end and state.get("Type") not in TERMINAL and after:
             nexts += [(a, "next") for a in after]
         targets = _targets(state, variables, idx)
-        out[full] = State(full, str(state.get("Type", "")), targets, tuple(nexts), end)
+        tests = tuple((f, prefix + n) for f, n in _tests(state))
+        kind = str(state.get("Type", ""))
+        marks = _marks(state)
+        serial = bool(tests) or marks is not None
+        error = state.get("Error") if isinstance(state.get("Error"), str) else ""
+        rules = state.get("Choices") if isinstance(state.get("Choices"), list) else []
+        tested = frozenset(v for r in rules for v in _variables(r))
+        out[full] = State(
+            full, kind, targets, tuple(nexts), end, prefix, marks or (), tests, serial, error,
+            tested,
+        )  # fmt: skip
     start = body.get("StartAt")
     return prefix + start if isinstance(start, str) else None
 

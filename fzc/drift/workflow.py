@@ -4,7 +4,11 @@ Each plan step is mapped to the states that realise it: function steps and servi
 the states that call the matched resource, decisions to a Choice state (the one whose branches
 best fit the step's transitions; name similarity breaks ties), the start to `StartAt`.
 A transition a -> b is realised when a state of a reaches a state of b through states that
-realise no step (Retry wrappers, Pass states, error plumbing a backend may add).
+realise no step (Retry wrappers, Pass states, error plumbing a backend may add), where "reaches"
+follows flow.py: in a serially lowered machine a state leads past the guards `<step> (if due)`
+to the steps whose flags it sets, and a state of b that comes after a state of a on every way
+on also realises it (the sequence runs it); there, a step that runs after a whatever a does is
+not "elsewhere" either. Guards realise no step and are never mapped to one.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from fzc.diagnostics import Diagnostic, diag
 from fzc.diagnostics.codes import CODES
 from fzc.drift import asl
 from fzc.drift.expect import Expectation
+from fzc.drift.flow import Flow, flow
 from fzc.drift.index import Index
 from fzc.drift.match import name_similarity
 from fzc.wire.plan import Workflow
@@ -30,16 +35,18 @@ STATE_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _first_mapped(m: asl.Machine, starts: set[str], mapped: set[str]) -> set[str]:
-    """The step-realising states reached first from `starts` (through unmapped states)."""
+def _first_mapped(f: Flow, starts: set[str], mapped: set[str], also: str = "") -> set[str]:
+    """The step-realising states (`mapped`, and `also`) reached first from `starts` through
+    unmapped states. Each call walks only the plumbing right after `starts`: runs of guards
+    are crossed in one step (flow.py), so the calls together stay linear in the machine."""
     found, seen = set(), set(starts)
     queue = deque(sorted(starts))
     while queue:
-        for nxt in m.successors(queue.popleft()):
+        for nxt in f.leads(queue.popleft()):
             if nxt in seen:
                 continue
             seen.add(nxt)
-            if nxt in mapped:
+            if nxt in mapped or nxt == also:
                 found.add(nxt)
             else:
                 queue.append(nxt)
@@ -54,19 +61,17 @@ class WorkflowCheck:
 
     def __init__(self, x: Expectation, wf: Workflow, m: asl.Machine, lid: str, name: str):
         self.x, self.wf, self.m, self.lid, self.name = x, wf, m, lid, name
+        self.flow = flow(m)
         self.states: dict[str, set[str]] = {}
         self.skip: set[str] = set()  # steps whose absence another finding reports
         self.contracted: set[str] = set()
         self.out: list[Diagnostic] = []
+        self.owner: dict[str, str] | None = None  # see _step_of
         self.leaving: dict[str, list] = {}
         self.entering: dict[str, list] = {}
         for t in wf.transitions:
             self.leaving.setdefault(t.source, []).append(t)
             self.entering.setdefault(t.target, []).append(t)
-        self.before: dict[str, list[str]] = {}
-        for n in sorted(m.states):
-            for nxt in m.successors(n):
-                self.before.setdefault(nxt, []).append(n)
 
     def mapped(self) -> set[str]:
         return {s for states in self.states.values() for s in states}
@@ -87,14 +92,23 @@ class WorkflowCheck:
             else:
                 self.skip.add(step.key)  # the missing node or task link is reported
 
+    def _realised(self, starts: set[str], goals: set[str], mapped: set[str]) -> bool:
+        """Whether a state of `starts` leads to one of `goals`, or one of `goals` always runs
+        after it (serial machines only)."""
+        if _first_mapped(self.flow, starts, mapped) & goals:
+            return True
+        return any(self.flow.after(g, s) for g in goals for s in starts)
+
     def _score(self, step: str, state: str, mapped: set[str]) -> int:
+        """How many of the step's transitions the state would realise by leading there (not
+        by running after: the region's end runs after every step and realises none)."""
         score = 0
         for t in self.leaving.get(step, ()):
             if t.target != step and self.states.get(t.target):
-                score += bool(_first_mapped(self.m, {state}, mapped) & self.states[t.target])
+                score += bool(_first_mapped(self.flow, {state}, mapped) & self.states[t.target])
         for t in self.entering.get(step, ()):
             if self.states.get(t.source) and (t.source != step or not self.states.get(t.target)):
-                score += state in _first_mapped(self.m, self.states[t.source], mapped | {state})
+                score += state in _first_mapped(self.flow, self.states[t.source], mapped, state)
         return score
 
     def _near(self, step: str, mapped: set[str]) -> set[str]:
@@ -102,12 +116,12 @@ class WorkflowCheck:
         unmapped states only: the only ones whose score can be above zero."""
         near: set[str] = set()
         into, out = self.entering.get(step, ()), self.leaving.get(step, ())
-        ways = [(self.states.get(t.source, ()), self.m.successors) for t in into]
-        ways += [(self.states.get(t.target, ()), self.before.get) for t in out]
+        ways = [(self.states.get(t.source, ()), self.flow.leads) for t in into]
+        ways += [(self.states.get(t.target, ()), self.flow.before) for t in out]
         for starts, step_from in ways:
             queue, seen = deque(starts), set(starts)
             while queue:
-                for nxt in step_from(queue.popleft()) or ():
+                for nxt in step_from(queue.popleft()):
                     if nxt not in seen and nxt not in mapped:
                         seen.add(nxt)
                         near.add(nxt)
@@ -116,7 +130,8 @@ class WorkflowCheck:
 
     def map_structure(self) -> None:
         taken = self.mapped()
-        ordered = sorted(self.m.states.items())
+        # the lowering's own states (guards, loop limits) realise no step (flow.py)
+        ordered = sorted((n, st) for n, st in self.m.states.items() if n not in self.flow.plumbing)
         free_types = Counter(st.type for n, st in ordered if n not in taken)
         for step in self.wf.steps:
             types = STATE_TYPES.get(step.kind)
@@ -134,7 +149,7 @@ class WorkflowCheck:
                     self.contracted.add(step.key)
                 continue
             near = self._near(step.key, taken)
-            pool = [n for n, st in ordered if n in near and st.type == want]
+            pool = sorted(n for n in near if self._free_of(n, want))
             if pool:
                 best = max(
                     pool,
@@ -149,6 +164,10 @@ class WorkflowCheck:
             self.states[step.key] = {best}
             taken.add(best)
             free_types[want] -= 1
+
+    def _free_of(self, state: str, kind: str) -> bool:
+        """Whether an unmapped state may realise a step of that state type."""
+        return self.m.states[state].type == kind and state not in self.flow.plumbing
 
     def _no_choice(self, step) -> None:
         node = self.x.plan.diagram.by_id[step.node]
@@ -187,22 +206,33 @@ class WorkflowCheck:
             goals = self.states[b]
             if a == START and goals & self.states[a]:
                 continue
-            reached = _first_mapped(self.m, self.states[a], mapped)
-            if reached & goals:
+            if self._realised(self.states[a], goals, mapped):
                 continue
+            reached = _first_mapped(self.flow, self.states[a], mapped)
             self._report(a, b, edge, reached, expected.get(a, set()))
 
     def _step_of(self, state: str) -> str | None:
-        for key in sorted(self.states):
-            if key != START and state in self.states[key]:
-                return key
-        return None
+        if self.owner is None:  # state -> the first step (by key) it realises, built once
+            self.owner = {}
+            for key in sorted(self.states):
+                for s in self.states[key] if key != START else ():
+                    self.owner.setdefault(s, key)
+        return self.owner.get(state)
+
+    def _runs_anyway(self, step: str, state: str) -> bool:
+        """A state that comes after the step's states on every way on is the sequence going
+        on, not where the step leads (serial machines only)."""
+        return any(self.flow.after(state, s) for s in self.states[step])
 
     def _report(self, a: str, b: str, edge: int, reached: set[str], wanted: set[str]) -> None:
         src = "StartAt" if a == START else f"state {sorted(self.states[a])[0]!r}"
         dst = sorted(self.states[b])[0]
         wrong = sorted(
-            (s, k) for s in reached if (k := self._step_of(s)) is not None and k not in wanted
+            (s, k)
+            for s in reached
+            if (k := self._step_of(s)) is not None
+            and k not in wanted
+            and not self._runs_anyway(a, s)
         )
         where = f"in state machine {self.lid} ({self.name})"
         span = self.x.edge_span(edge)
