@@ -897,8 +897,10 @@ def report(args, info, results, cold_res, scale_res=None) -> str:
             "Median of 3 runs (1 at 100k) into a fresh output folder; peak RSS of the process. "
             "A generated diagram past about 185 nodes exceeds CloudFormation's 500 resources "
             "per stack, so one big diagram ends in the quota errors listed (exit 1, nothing "
-            "written) after parsing, checking and planning all of it; a folder of diagrams "
-            "that each fit compiles to one stack per diagram.\n"
+            "written) after parsing and checking all of it: once the planner has allocated "
+            "ids, its nodes alone are over 500 resources, so it stops there (the in-process "
+            "rows plan such diagrams in full); a folder of diagrams that each fit compiles "
+            "to one stack per diagram.\n"
         )
         rows = []
         for r in scale_res:
