@@ -1,6 +1,8 @@
 """The Step Functions backend: valid ASL (asl-validator, our graph check), the conventions,
-golden files for the flagship, and executions in moto's ASL interpreter with in-process
-Lambda handlers.
+golden files for the flagship, executions in moto's ASL interpreter with in-process Lambda
+handlers, and every transition of the diagram realised: `tests/asl/explore.py` runs each
+definition through every execution (every decision branch, every caught failure) and checks
+that each transition's target runs after it, and nothing runs unasked.
 
 `FZC_ACCEPT=1 pytest tests/test_asl.py` rewrites the golden files under tests/asl/golden.
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from asl import explore as oracle
 from conftest import FLAGSHIP, corpus_files
 from golden import REPO, check
 from hypothesis import HealthCheck, given, settings
@@ -186,6 +189,11 @@ def test_any_diagram_gives_a_valid_bounded_definition(text):
         assert problems(d) == []
         assert _unguarded_cycles(d) == []
         assert max(_own_states(d).values(), default=1) == 1  # no state copied
+        # nothing dropped on a way through, nothing run unasked (a step behind a loop that
+        # always goes round again never runs, and a Parallel's join runs even when no
+        # branch took the way to it: not asserted on these random shapes)
+        report = oracle.check(plan, wf, d)
+        assert report.problems(realised=False, unasked=False) == []
 
 
 def _own_states(d: dict) -> Counter[str]:
@@ -849,7 +857,11 @@ def test_loop_carries_data_from_round_to_round(aws):
     assert len(aws.lambdas.calls("FetchBatch")) == 3 + LOOP_REPEATS + 1
 
 
-def test_back_edge_inside_a_parallel_branch_reruns_the_round(aws):
+def test_back_edge_from_a_fan_out_branch_goes_round_again(aws):
+    """fanloop.fz: Scatter fans out to Left Half and Right Half, and each half's check goes
+    back to Scatter (round again) or on to Gather (out of the loop). A branch cannot end a
+    round, so the round runs the halves in sequence (no Parallel, no `fzc.LoopAgain`); it
+    reports both ways on it took, and Gather runs once, after the last round."""
     tries = {"n": 0}
 
     def left(event, context):
@@ -858,10 +870,12 @@ def test_back_edge_inside_a_parallel_branch_reruns_the_round(aws):
 
     aws.lambdas.register("LeftHalf", left)
     d, subs = asl(case("fanloop"))
+    assert not [s for s in _all_states(d) if s.get("Error") == "fzc.LoopAgain"]
     arn = aws.deploy(d, subs, "fanloop")
     ex = aws.run(arn, {"rightOk": "Yes"}, "retry-once")
-    assert ex.status == "SUCCEEDED" and ex.entered[-2:] == ("Gather", "Finished"), ex
-    assert tries["n"] == 2
+    assert ex.status == "SUCCEEDED" and ex.entered.count("Gather") == 1, ex
+    assert ex.entered.index("Gather") > max(i for i, n in enumerate(ex.entered) if n == "Left Half")
+    assert tries["n"] == 2 and _functions(aws).count("RightHalf") == 2
 
 
 def test_asl_validator_accepts_every_definition(checkers):  # near the end: see the fixture
@@ -944,3 +958,197 @@ def test_serial_region_inside_a_loop_round(aws):
     endless = aws.run(arn, {"allIndexed": "No"}, "endless")
     assert (endless.status, endless.error) == ("FAILED", LOOP_LIMIT)
     assert _functions(aws, n) == once * (LOOP_REPEATS + 1)
+
+
+# -- every transition realised: loops with fan-outs (tests/asl/explore.py) ------------------
+@pytest.mark.parametrize(("path", "lid"), WORKFLOWS, ids=WF_IDS)
+def test_every_transition_is_realised(path, lid):
+    """Every execution explored: each transition's target runs after it (every decision
+    branch, every caught failure), and no step runs unasked."""
+    plan, _ = compiled(path)
+    report = oracle.check(plan, workflow(path, lid), asl(path, lid)[0])
+    assert report.problems() == []
+
+
+# Each case is a shape the lowering used to drop an edge of: the edge, and why it was dropped.
+ONCE_DROPPED = {
+    # a fan-out inside a loop round with a way out beside a step of the round: a round
+    # reported one way on, so the way out was lost
+    "roundexit": ("n3", "n6"),
+    # a fan-out inside a round with a way round again, to another entry, beside a step
+    "reentry": ("n7", "n3"),
+    # a fan-out with one lane whose join is a loop: the loop was entered only where the lane
+    # leads, never at the entry the fan-out leads to itself
+    "loopjoin": ("n2", "n5"),
+    # a fan-out into a round's serial region that also goes round again: its flag was set
+    # but no state tested it
+    "rescan": ("n6", "n4"),
+    # a way round again from a branch of a Parallel inside the round: fzc.LoopAgain ran the
+    # round again from where it had started, never from where the way led
+    "backjump": ("n7", "n3"),
+}
+
+
+@pytest.mark.parametrize("name", list(ONCE_DROPPED))
+def test_loops_with_fan_outs_realise_the_edges_they_used_to_drop(name):
+    plan, _ = compiled(case(name))
+    d = asl(case(name))[0]
+    report = oracle.check(plan, workflow(case(name)), d)
+    assert report.problems() == [] and report.succeeded
+    assert ONCE_DROPPED[name] in {(a.source, a.target) for a in report.arcs}
+    assert not [s for s in _all_states(d) if s.get("Error") == "fzc.LoopAgain"]
+
+
+GENERATED = [(n, seed) for n in (20, 30, 40, 50, 60) for seed in range(4)]
+
+
+@pytest.mark.parametrize(("n", "seed"), GENERATED, ids=[f"{n}-{s}" for n, s in GENERATED])
+def test_generated_loops_and_fan_outs_realise_every_edge(n, seed):
+    """bench/gen.py N --seed S --back 0.1: back edges make loops across crossing fan-outs.
+    Still valid, bounded, no state copied, linear in size, and every edge realised."""
+    plan, src = _analysed(_bench_generate()(n, seed=seed, back=0.1))
+    for wf in plan.workflows:
+        d, _ = definition(plan, wf, src)
+        assert problems(d) == [] and _unguarded_cycles(d) == []
+        own = _own_states(d)
+        assert set(own.values()) == {1} and len(own) == len(wf.steps)
+        assert quotas.measure(d)[1] <= 3 * (len(wf.steps) + len(wf.transitions))
+        assert oracle.check(plan, wf, d).problems() == []
+
+
+def test_a_back_jump_from_deep_in_a_round_is_realised():
+    """bench/gen.py 185 --seed 2 --back 0.1: n65 -> n66 went round again from a nested
+    Parallel branch, and `fzc.LoopAgain` restarted the round where it had started, never at
+    n66. (185 nodes pass the template's resource quota: built in-process.)"""
+    plan, src = _analysed(_bench_generate()(185, seed=2, back=0.1))
+    (wf,) = plan.workflows
+    d, _ = definition(plan, wf, src)
+    assert not [s for s in _all_states(d) if s.get("Error") == "fzc.LoopAgain"]
+    report = oracle.check(plan, wf, d)
+    assert report.problems() == [] and ("n65", "n66") in {(a.source, a.target) for a in report.arcs}
+
+
+# The oracle itself: edits that lose a transition (or run a step unasked) are found.
+def _edited(d: dict, name: str, **fields) -> dict:
+    """A copy of `d` with the fields of state `name` (in any States object) replaced."""
+    d = json.loads(json.dumps(d))
+    todo = [d]
+    while todo:
+        scope = todo.pop()
+        if name in scope["States"]:
+            scope["States"][name].update(fields)
+            return d
+        todo += [b for s in scope["States"].values() for b in s.get("Branches", [])]
+    raise KeyError(name)
+
+
+def _flags(d: dict, name: str) -> dict:
+    return next(s for n, s in states(d).items() if n == name)["Parameters"]
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "found"),
+    [
+        # the fan-out no longer marks its way out of the loop
+        ("roundexit", ("Split Batch (fan-out)", "due", "|"), "n3 -> n6"),
+        # the decision's Rewrite no longer asks for another round at Write Draft
+        ("backjump", ("Facts OK (Rewrite)", "due.$", "$.due"), "n7 -> n3"),
+        # the loop is no longer started at Reserve Items when that is due
+        ("loopjoin", ("Price Order (enter at Reserve Items)", "at.$", "$.at"), "n2 -> n5"),
+    ],
+)
+def test_the_oracle_finds_a_lost_flag(name, edit, found):
+    plan, _ = compiled(case(name))
+    d = asl(case(name))[0]
+    state, key, value = edit
+    params = _flags(d, state) | {key: value}
+    report = oracle.check(plan, workflow(case(name)), _edited(d, state, Parameters=params))
+    assert any(p.startswith(found) for p in report.problems()), report.problems()
+
+
+def test_the_oracle_finds_a_loop_that_never_goes_round_again():
+    plan, _ = compiled(case("loops"))
+    d = asl(case("loops"))[0]
+    check_ = d["States"]["Fetch Batch (loop check)"]
+    report = oracle.check(plan, workflow(case("loops")), _edited(d, "Fetch Batch (loop check)",
+                          Choices=check_["Choices"][1:]))  # fmt: skip
+    assert any(p.startswith("n4 -> n2") for p in report.problems()), report.problems()
+
+
+def test_the_oracle_finds_a_step_run_unasked_and_a_round_restarted():
+    plan, _ = compiled(case("tangle"))
+    d = asl(case("tangle"))[0]
+    guard = next(n for n in d["States"] if n.endswith("(if due)"))
+    runs = d["States"][guard]["Choices"][0]["Next"]
+    report = oracle.check(plan, workflow(case("tangle")), _edited(d, guard, Default=runs))
+    assert any("runs unasked" in p for p in report.problems()), report.problems()
+
+
+# Executed in moto: the steps the lowering used to drop run.
+def test_a_round_reports_both_ways_out_it_took(aws):
+    """roundexit.fz: Split Batch fans out to Process Items (in the loop) and Audit Batch
+    (out of it); More Items? No leaves towards Archive Batch. Both ways out run, once the
+    loop is done, and Done joins them."""
+    d, subs = asl(case("roundexit"))
+    arn = aws.deploy(d, subs, "roundexit")
+    ex = aws.run(arn, {"moreItems": "No"}, "once")
+    assert ex.status == "SUCCEEDED", ex
+    loop = ["FetchBatch", "SplitBatch", "ProcessItems"]
+    assert _functions(aws) == [*loop, "AuditBatch", "ArchiveBatch"]
+    assert ex.entered.count("Done") == 1
+
+
+def test_a_loop_joined_by_a_fan_out_starts_at_both_entries(aws):
+    """loopjoin.fz: Receive Order fans out to Check Stock (which leads into the loop at Price
+    Order) and straight into the loop at Reserve Items: one round runs both entries."""
+    d, subs = asl(case("loopjoin"))
+    arn = aws.deploy(d, subs, "loopjoin")
+    ex = aws.run(arn, {"packed": "Done"}, "done")
+    assert ex.status == "SUCCEEDED", ex
+    assert _functions(aws) == [
+        "ReceiveOrder",
+        "CheckStock",
+        "PriceOrder",
+        "ReserveItems",
+        "PackOrder",
+        "ShipOrder",
+    ]
+
+
+def test_a_fan_out_going_round_again_starts_the_next_round_at_both_entries(aws):
+    """reentry.fz: Log Flaky Test fans out to Quarantine Test (in the round, and back to Write
+    Fix) and back to Investigate: the next round starts at both entries, Investigate first."""
+    verdicts = iter(["Flaky", "Pass"])
+    aws.lambdas.register("RunTests", lambda event, context: {**event, "testsPass": next(verdicts)})
+    d, subs = asl(case("reentry"))
+    arn = aws.deploy(d, subs, "reentry")
+    ex = aws.run(arn, {"reproducible": "Yes"}, "flaky")
+    assert ex.status == "SUCCEEDED", ex
+    assert _functions(aws) == [
+        *("WriteFix", "RunTests", "LogFlakyTest", "QuarantineTest"),
+        *("Investigate", "WriteFix", "RunTests", "ReleaseFix"),
+    ]
+
+
+def test_a_fan_out_always_going_round_again_still_stops_at_the_limit(aws):
+    """roundexit.fz, every round going round again: the loop stops at its limit with
+    fzc.LoopLimitReached, but the way out each round also took (Audit Batch) runs first."""
+    d, subs = asl(case("roundexit"))
+    arn = aws.deploy(d, subs, "roundexit")
+    ex = aws.run(arn, {"moreItems": "Yes"}, "endless")
+    assert (ex.status, ex.error) == ("FAILED", LOOP_LIMIT)
+    loop = ["FetchBatch", "SplitBatch", "ProcessItems"]
+    assert _functions(aws) == loop * (LOOP_REPEATS + 1) + ["AuditBatch"]
+
+
+def test_a_way_back_from_a_fan_out_branch_starts_the_next_round_there(aws):
+    """backjump.fz: the round started at Submit Draft; Facts OK? Rewrite (inside the fan-out
+    after Split Review) goes back to Write Draft, which the next round starts at."""
+    facts = iter(["Rewrite", "OK"])
+    aws.lambdas.register("CheckFacts", lambda event, context: {**event, "factsOk": next(facts)})
+    d, subs = asl(case("backjump"))
+    arn = aws.deploy(d, subs, "backjump")
+    ex = aws.run(arn, {"hasDraft": "Yes"}, "facts")
+    assert ex.status == "SUCCEEDED", ex
+    review = ["SplitReview", "CheckFacts", "CheckStyle", "MergeReviews"]
+    assert _functions(aws) == ["SubmitDraft", *review, "WriteDraft", "SubmitDraft", *review]

@@ -32,6 +32,19 @@ Conventions (README material):
   starts where `at` says, and any transition to an entry ends the round and sets it (so a
   round may be shorter, the bound the same). Steps named in a `loop [...]` fragment also
   retry their own failures (`States.TaskFailed`) at most 3 times.
+  A round that may take several ways round again or out at once (a fan-out going on inside
+  the loop and out of it or back to an entry, two steps that each go somewhere else, a
+  loop inside that does) is *listed* (`loops.py`): its steps run as a serial region that
+  flags each way (`@n3` again at n3, `n7` out to n7) and the round reports the whole list
+  (`{"next": "|@n3|n7|", "data": ...}`); after each round a chain of Choices gathers in
+  `at` the entries the next round starts at and the ways out taken so far; the loop is
+  left, in its enclosing serial region, towards every way out its rounds took. A loop that
+  may start at several entries at once (in a serial region, where several may be due; the
+  join of a fan-out whose lanes lead to different entries) is listed too, and starts at
+  every entry that is due, each once, before any step that may ask for it again. Past the
+  limit a listed loop whose rounds also took ways out runs them first: the serial region
+  then fails with `fzc.LoopLimitReached` at its end (the outermost one: a round holding a
+  listed loop is listed and reports that too).
 - Fan-out. A non-choice step with several successors (or an orchestrator with several first
   steps) runs them all. Every step's state is written once, so the size of a definition is
   linear in the diagram (`layout.py`, `serial.py`):
@@ -42,7 +55,10 @@ Conventions (README material):
     the flow goes on there) or at their own ends. One lane that always reaches the join is
     no Parallel: the step goes on to it.
   * Serial region, when the fan-out is *entangled* (lanes that meet anywhere else, cross, or
-    are entered from elsewhere), or when a Parallel would nest deeper than 8 frames:
+    are entered from elsewhere), when it also goes round again or out of the loop beside
+    its other targets, when a lane would (a branch cannot end a round), when its join is a
+    loop its lanes enter at different steps, or when a Parallel would nest deeper than 8
+    frames:
     everything reachable from its successors runs as one sequence in topological order, the
     data wrapped as `{"data": {"Payload": ...}, "due": "|n4|n7|"}`. A step that finishes
     appends the steps it leads to, a decision the target of the branch it takes, a Catch
@@ -51,11 +67,10 @@ Conventions (README material):
     before it left; Parallel's concurrency is given up, not its steps. A decision there
     tests `$.data.Payload.<field>`, a Catch adds `error` beside the data, an end event that
     is not a failure ends its path only; after the last step the wrapper comes off and the
-    flow leaves towards a due way out (a loop exit before a way round again), else ends. A
-    loop with several due entries runs once, from the first.
+    flow leaves towards a due way out (a loop exit before a way round again; a listed
+    round reports them all), else ends. A loop with several due entries starts at each.
   Alternative, not taken: a labelled fan-out as an implicit decision (FlowZap draws
-  decisions as diamonds). Inside a loop, a step that is not a decision goes forward rather
-  than round again, and a branch cannot leave the loop on its own.
+  decisions as diamonds).
 - Bounds. Parallel branches and loop rounds nest at most 8 deep; deeper, a way back closes
   on the innermost loop's entry instead (a new round; the end where there is no loop).
   Everything is built with worklists, so a 10,000-step chain compiles without deep

@@ -54,17 +54,21 @@ class Scope:
         depth: int = 0,
         loop: str | None = None,
         root_fans: bool = False,
+        layout: Layout | None = None,
+        listed: bool = False,
     ) -> None:
         self.ctx, self.flow, self.nodes, self.special = ctx, ctx.flow, nodes, special
         self.entries, self.depth = entries, depth
         # in a loop's round every ending must report to the loop check: where the flow ends
         # inside the loop, the round reports an exit to "" (the loop, then its scope, ends)
         self.finish = Special("exit", FINISH, loop) if loop is not None else None
+        # a round that reports a list of ways on (`|@n3|n7|`: again at n3, out to n7)
+        self.listed = listed
         self.states: dict[str, dict] = {}
         self.unit_names: dict[tuple, str] = {}
         self.special_names: dict[Special, str] = {}
         self.queue: deque[tuple] = deque()
-        self.layout = Layout(ctx.flow, nodes, special, entries, depth, root_fans)
+        self.layout = layout or Layout(ctx.flow, nodes, special, entries, depth, root_fans)
         self.loops: dict[str, loops.Machine] = {}
         self._region: Region | None = None
         self.entered: dict[str, str] = {}  # step of the serial region -> its "(enter)" Pass
@@ -89,9 +93,15 @@ class Scope:
         return {"StartAt": start, "States": self.states}
 
     def run_round(self, label: str) -> dict:
-        """A loop round: entered at one of the loop's entries (`$.at` says which)."""
+        """A loop round: entered at one of the loop's entries (`$.at` says which), or for a
+        listed round with several entries, at each entry `$.at` lists."""
         if len(self.entries) == 1:
             return self.run()
+        if self.listed:
+            start = self.add(f"{label} (round start)")
+            self.states[start] = self.region().start()
+            self._drain()
+            return {"StartAt": start, "States": self.states}
         start = self._entry_choice(self.entries, f"{label} (round start)", "$.at")
         self.states[start]["OutputPath"] = "$.data"
         self._drain()
@@ -230,19 +240,30 @@ class Scope:
     # -- fan-out --------------------------------------------------------------------------
     def _fanout(self, source: str, label: str, heads: list[str], comment: str) -> str | None:
         real = [h for h in heads if self.layout.inside(h)]
-        if len(real) <= 1:  # a branch that only leaves the scope adds nothing; going on
-            # beats going round again (a step that is not a decision loops only as a way out)
+        if source in self.layout.serial_fans:
+            name = self.add(f"{label} (fan-out)")
+            self.states[name] = self.region().fan_in(source, heads) if real else self._report(heads)
+            return name
+        if len(real) <= 1:  # left: targets past a Parallel branch (its join, which runs
+            # after the Parallel anyway); a round's ways on are serial fan-outs (layout.py)
             if real:
                 return self.target(real[0])
             return self.target(min(heads, key=self._preference))
-        fork = self.layout.forks.get(source)
-        if fork is None:
-            name = self.add(f"{label} (fan-out)")
-            self.states[name] = self.region().fan_in(source, heads)
-            return name
+        fork = self.layout.forks[source]
         if not fork.parallel:
             return self.target(fork.lanes[0])
         return self._parallel(label, fork, comment)
+
+    def _report(self, heads: list[str]) -> dict:
+        """A listed round's fan-out whose targets all lie outside it: it ends the round,
+        reporting every one."""
+        flags = "".join(f"{report_flag(self.special[h])}|" for h in heads)
+        return {
+            "Type": "Pass",
+            "Comment": f"ends the round towards {', '.join(heads)}",
+            "Parameters": {"next": "|" + flags, "data.$": "$"},
+            "End": True,
+        }
 
     def _preference(self, key: str) -> int:
         sp = self.special.get(key)
@@ -302,8 +323,21 @@ def _end(scope: Scope, sp: Special) -> tuple[str, dict]:
     return "End of branch", {"Type": "Pass", "Comment": "the branch ends here", "End": True}
 
 
+def report_flag(sp: Special) -> str:
+    """How a listed round reports a way on: `@n3` again at n3, `n7` out to n7."""
+    return f"@{sp.node}" if sp.kind == "again" else sp.node
+
+
+def _report_params(scope: Scope, sp: Special) -> dict:
+    if scope.listed:
+        return {"next": "|" + (f"{report_flag(sp)}|" if sp.node != FINISH else "")}
+    if sp.kind == "again":
+        return {"next": AGAIN, "at": sp.node} if sp.at else {"next": AGAIN}
+    return {"next": sp.node}
+
+
 def _again(scope: Scope, sp: Special) -> tuple[str, dict]:
-    params = {"next": AGAIN, "at": sp.node} if sp.at else {"next": AGAIN}
+    params = _report_params(scope, sp)
     body = {
         "Type": "Pass",
         "Comment": f"back to {sp.node}: ends the round; the loop check starts the next",
@@ -328,7 +362,7 @@ def _exit(scope: Scope, sp: Special) -> tuple[str, dict]:
     body = {
         "Type": "Pass",
         "Comment": f"leaves the loop {towards}",
-        "Parameters": {"next": sp.node, "data.$": "$"},
+        "Parameters": _report_params(scope, sp) | {"data.$": "$"},
         "End": True,
     }
     if sp.node == FINISH:

@@ -15,6 +15,15 @@ Fan-outs, in topological order (rule in the package docstring):
   frame's *serial region* (`serial.py`): one guarded sequence, no state copied.
 A Parallel deeper than `MAX_DEPTH` frames is lowered as entangled; in a frame that deep,
 arcs closing a cycle go back to the enclosing loop's entry instead (no deeper loop frames).
+
+Inside a loop's round, a target outside the frame is a way round again (an entry) or out of
+the loop (an exit), which ends the round. A fan-out with such a target beside another
+target, or whose lanes reach one (a Parallel branch cannot end a round), is entangled, and so
+is a fan-out whose join is a loop it (or its lanes) enter at different steps: the serial
+region flags each way on. A loop is *listed* (loops.py) when it may start at several entries
+at once (it sits in the serial region, where several may be due) or a round may take several
+ways on at once (`reports_several`, or a listed loop inside); the serial region then also
+holds it and what follows it, so the ways out it took are flags there.
 """
 
 from __future__ import annotations
@@ -67,6 +76,7 @@ class Layout:
         entries: list[str],
         depth: int,
         root_fans: bool = False,
+        root_serial: bool = False,
     ) -> None:
         self.flow, self.nodes, self.special, self.depth = flow, nodes, special, depth
         self.pos = {n: i for i, n in enumerate(nodes)}
@@ -76,11 +86,13 @@ class Layout:
         self.graph = self._graph(entries)
         self.unit_of, self.members = self._units()
         self.dag = self._dag()
-        self.topo = self._topological()
+        self.topo = self._topological(entries if root_serial else [])
         self.forks: dict[str, Fork] = {}
         self.serial: set[str] = set()  # units of the serial region
         self.serial_fans: set[str] = set()  # entangled fan-outs (keys; ROOT for the root)
-        self._classify(root_fans)
+        self.listed: set[str] = set()  # loops whose rounds report lists (`loops.py`)
+        self._rounds: dict[tuple[str, bool], Layout] = {}
+        self._classify(root_fans, root_serial)
 
     # -- arcs -------------------------------------------------------------------------------
     def dest(self, arc: Arc) -> str:
@@ -169,8 +181,13 @@ class Layout:
         )
         return dag
 
-    def _topological(self) -> list[str]:
-        return list(nx.lexicographical_topological_sort(self.dag, key=self.pos.__getitem__))
+    def _topological(self, first: list[str]) -> list[str]:
+        """Units in topological order, by position among those free to go next; `first`
+        (a listed round's entries, which nothing in the round leads to) before all: a round
+        runs each entry it starts at before any step that may ask for it again."""
+        early = {self.unit_of[k] for k in first if k in self.unit_of}
+        order = {u: (u not in early, self.pos[u]) for u in self.dag}
+        return list(nx.lexicographical_topological_sort(self.dag, key=order.__getitem__))
 
     def is_loop(self, unit: str) -> bool:
         return bool(self.members.get(unit))
@@ -198,18 +215,32 @@ class Layout:
             return []
         return [t for t in self.next_targets(key) if self.inside(t)]
 
-    def _classify(self, root_fans: bool) -> None:
+    def _classify(self, root_fans: bool, root_serial: bool) -> None:
         idom = nx.immediate_dominators(self.dag, ROOT)
         tree = _children(idom)
         frontier = self._frontiers(idom, tree)
         ends = self._ends_below(tree)
         owned: set[str] = set()
+        if root_serial:  # a round that may start at several entries at once
+            self.serial_fans.add(ROOT)
+            self.serial |= self._closure({self.unit_of[h] for h in self.fan_heads(ROOT)})
         for unit in self.topo:
-            if unit in owned or unit in self.serial or self.is_loop(unit):
+            if unit in owned:
                 continue
-            if unit == ROOT and not root_fans:
+            if self.is_loop(unit):
+                if self._lists(unit):
+                    self.listed.add(unit)
+                    self.serial |= self._closure({unit})  # its exits are flags in `$.due`
+                continue
+            if unit in self.serial or (unit == ROOT and not root_fans):
                 continue
             heads = self.fan_heads(unit)
+            if self._leaves_too(unit, heads):
+                # a fan-out that also goes round again or leaves the loop: the round keeps
+                # going inside and reports the others (serial.py)
+                self.serial_fans.add(unit)
+                self.serial |= self._closure({self.unit_of[h] for h in heads})
+                continue
             if len(heads) < 2:
                 continue
             fork = self._fork(unit, heads, frontier, ends, tree)
@@ -219,6 +250,87 @@ class Layout:
             else:
                 self.forks[unit] = fork
                 owned |= {self.unit_of[k] for r in fork.regions if fork.parallel for k in r}
+
+    def _leaves_too(self, unit: str, heads: list[str]) -> bool:
+        """A fan-out with a target outside the frame that a round reports (a way round again
+        or out of the loop) beside another target."""
+        if unit == ROOT:
+            return False
+        away = {t for t in self.next_targets(unit) if self._reported(t)}
+        return bool(away) and len(away) + len(heads) > 1
+
+    def _reported(self, key: str) -> bool:
+        """A target a loop round ends at: a way round again or out of the loop."""
+        sp = self.special.get(key)
+        return sp is not None and sp.kind in (*AGAIN_KINDS, "exit")
+
+    # -- loops --------------------------------------------------------------------------------
+    def round_spec(self, unit: str) -> tuple[list[str], list[str], dict]:
+        """A loop's entries, the targets outside it its members lead to (its exits), and the
+        special targets of its round."""
+        comp = self.members[unit]
+        members = set(comp)
+        entries = self.loop_entries(unit) or [comp[0]]
+        found = (self.dest(a) for m in comp for a in self.arcs(m))
+        exits = list(dict.fromkeys(t for t in found if t not in members))
+        multi = len(entries) > 1
+        special = {e: Special("again", e, at=multi) for e in entries}
+        special |= {x: Special("exit", x) for x in exits}
+        return entries, exits, special
+
+    def round_layout(self, unit: str, listed: bool | None = None) -> Layout:
+        """The layout of one round of a loop (built once): a listed round with several
+        entries starts as a serial region, at the entries `$.at` lists."""
+        listed = unit in self.listed if listed is None else listed
+        entries, _, special = self.round_spec(unit)
+        key = (unit, listed and len(entries) > 1)
+        if key not in self._rounds:
+            comp = list(self.members[unit])
+            self._rounds[key] = Layout(
+                self.flow, comp, special, entries, self.depth + 1, root_serial=key[1]
+            )
+        return self._rounds[key]
+
+    def _lists(self, unit: str) -> bool:
+        """Whether a loop's rounds report a list (`|@n3|n7|`) instead of one way on: when the
+        loop may start at several entries at once (it sits in the serial region, where more
+        than one may be due), a round may take more than one way round again or out, or a
+        round holds such a loop."""
+        if unit in self.serial and len(self.round_spec(unit)[0]) > 1:
+            return True
+        inner = self.round_layout(unit, listed=False)
+        # a listed loop in a round may stop past its limit after its ways out have run: the
+        # round reports that too, and the failure comes once everything due has run
+        return inner.reports_several() or bool(inner.listed)
+
+    def reports_several(self) -> bool:
+        """Whether the serial region may flag more than one way round again or out of the
+        loop in one run: one step flags several at once (a fan-out, a listed loop), or two
+        steps flag some (a decision flags one, by the branch it takes)."""
+        sources = self._flag_sources()
+        flags = {s: self._flags(s) for s in sources}
+        if len(set().union(*flags.values())) < 2:
+            return False
+        flagging = [s for s in sources if flags[s]]
+        return len(flagging) > 1 or any(self._at_once(s) > 1 for s in flagging)
+
+    def _flag_sources(self) -> list[str]:
+        """The units of the serial region, then the fan-outs leading into it."""
+        units = [u for u in self.topo if u in self.serial]
+        fans = self.serial_fans - self.serial - {ROOT}
+        return units + sorted(fans, key=self.pos.__getitem__)
+
+    def _flags(self, source: str) -> set[str]:
+        """The special targets a unit may flag (any of them)."""
+        keys = self.members.get(source) or (source,)
+        found = {self.dest(a) for k in keys for a in self.arcs(k)}
+        return {t for t in found if self._reported(t)}
+
+    def _at_once(self, source: str) -> int:
+        """How many special targets one run of a unit may flag together."""
+        if self.is_loop(source):
+            return len(self._flags(source)) if source in self.listed else 1
+        return len({t for t in self.next_targets(source) if self._reported(t)})
 
     def _fork(self, s: str, heads: list[str], frontier: dict, ends: set, tree: dict) -> Fork | None:
         units = [self.unit_of[h] for h in heads]
@@ -238,8 +350,20 @@ class Layout:
         if not single and self.depth >= MAX_DEPTH:
             return None
         regions = tuple(self._region(lane, tree) for lane in lanes)
+        if any(self._reported(self.dest(a)) for r in regions for k in r for a in self.arcs(k)):
+            return None  # a branch cannot end the round: the serial region reports it
+        if join is not None and len(self._entered(s, join, regions)) > 1:
+            return None  # the loop must start at each entry the fan-out leads to
         lane_keys = tuple(h for h, u in zip(heads, units, strict=True) if u in lanes)
         return Fork(lane_keys, regions, join, not single)
+
+    def _entered(self, s: str, join: str, regions: tuple[frozenset[str], ...]) -> set[str]:
+        """The members of a loop join that a fan-out (or its branches) leads to."""
+        comp = set(self.members.get(join, ()))
+        found = set(self.graph.successors(ROOT)) if s == ROOT else set()
+        keys = [k for k in (s, *(k for r in regions for k in r)) if k != ROOT]
+        found |= {self.dest(a) for k in keys for a in self.arcs(k)}
+        return found & comp
 
     def _region(self, lane: str, tree: dict) -> frozenset[str]:
         """The step keys of the units `lane` dominates (its dominator subtree)."""

@@ -15,6 +15,12 @@ that reaches it (following only transitions that always happen: not a decision's
 a step with a Catch), and a step whose only predecessor comes right before it and always
 goes on to it (the two share a *block*).
 
+In a listed loop's round (loops.py) a way round again is flagged `@<entry>` (the next round
+starts there; unless that entry still comes later in this round's sequence: then it runs
+once, after the step), a way out `<exit>`, and the region's end reports the due list to the
+loop. Leaving a listed loop adds the ways out its rounds took to the due list (and `!<entry>`
+when it stopped past its limit: the region fails at its end, after what is due has run).
+
 Inside the region a function's result replaces `data.Payload` (`ResultSelector` and
 `ResultPath`, as `lambda:invoke` returns it), a service task reads `$.data.Payload`
 (`InputPath`), a decision tests `$.data.Payload.<field>`, a Catch adds `error` beside the
@@ -27,8 +33,9 @@ from __future__ import annotations
 import networkx as nx
 
 from fzc.backends.asl import loops
+from fzc.backends.asl.flow import ROOT
 from fzc.backends.asl.layout import FINISH
-from fzc.backends.asl.states import BUILDERS, pass_state
+from fzc.backends.asl.states import BUILDERS, LOOP_REPEATS, pass_state
 from fzc.backends.asl.steps import JOIN_PREFERENCE, choice_rules, has_branches, rule, step_kind
 from fzc.wire import decisions
 
@@ -54,6 +61,8 @@ class Region:
     def __init__(self, scope) -> None:
         self.scope, self.layout, self.ctx = scope, scope.layout, scope.ctx
         self.flow = scope.flow
+        # a round of a listed loop: it reports every way on it took, again at n3 as `@n3`
+        self.listed = scope.listed
         self.seq = [u for u in self.layout.topo if u in self.layout.serial]
         self.pos = {u: i for i, u in enumerate(self.seq)}
         self.follows = self._follows()
@@ -62,10 +71,25 @@ class Region:
         self.names = self._unit_names()
         self.end = self._take("Region end")
         self.skip = self._skips()
-        self.flagged: dict[str, None] = {}  # special targets something made due
+        # special targets something may make due (the region's end tests them): known before
+        # any state is written, as fan-outs outside the region add theirs later
+        self.flagged: dict[str, None] = self._flaggable()
         for i, unit in enumerate(self.seq):
             self._emit(i, unit)
         self._emit_end()
+
+    def _flaggable(self) -> dict[str, None]:
+        """Targets outside the frame (not a join) that steps of the region, or fan-outs
+        leading into it, may make due: in the order the steps come."""
+        lay, found = self.layout, []
+        for unit in self.seq:
+            keys = lay.members[unit] or (unit,)
+            arcs = [lay.dest(a) for k in keys for a in lay.arcs(k)]
+            found += [t for t in arcs if t not in keys]
+        sources = sorted(lay.serial_fans - set(self.seq), key=lay.pos.__getitem__)
+        found += [t for s in sources if s != ROOT for t in lay.next_targets(s)]
+        special = self.scope.special
+        return dict.fromkeys(t for t in found if t in special and special[t].kind != "end")
 
     # -- order ------------------------------------------------------------------------------
     def _follows(self) -> set[str]:
@@ -91,7 +115,8 @@ class Region:
         return set(self.layout.dag.predecessors(unit))
 
     def _entries(self) -> list[tuple[int, set[str]]]:
-        """The ways into the region: (position it starts at, the units it starts)."""
+        """The ways into the region: (position it starts at, the units it starts). A listed
+        round's start makes no unit certain: it starts only the entries `$.at` lists."""
         lay = self.layout
         fans = {p: {lay.unit_of[h] for h in lay.fan_heads(p)} for p in lay.serial_fans}
         groups: dict[object, set[str]] = {}
@@ -101,7 +126,13 @@ class Region:
                     continue
                 way = p if unit in fans.get(p, ()) else ("enter", unit)  # else: a Catch
                 groups.setdefault(way, set()).add(unit)
-        return sorted(((min(self.pos[u] for u in us), us) for us in groups.values()), key=_first)
+                if way == p and self._caught(p, unit):  # its Catch enters alone
+                    groups.setdefault(("enter", unit), set()).add(unit)
+        ways = [
+            (min(self.pos[u] for u in us), set() if way == ROOT and self.listed else us)
+            for way, us in groups.items()
+        ]
+        return sorted(ways, key=_first)
 
     def _emits(self, source: str, unit: str) -> bool:
         """Whether the lowering has a transition from `source` into `unit` (a fan-out that
@@ -109,6 +140,12 @@ class Region:
         fork = self.layout.forks.get(source)
         if fork is None or fork.parallel:
             return True
+        if any(self.layout.unit_of.get(lane) == unit for lane in fork.lanes):
+            return True  # its one lane
+        return self._caught(source, unit)
+
+    def _caught(self, source: str, unit: str) -> bool:
+        """Whether `source`'s Catch leads into the region at `unit`."""
         caught = (self.layout.dest(a) for a in self.flow.out(source, "catch")[:1])
         return any(self.layout.unit_of.get(t) == unit for t in caught)
 
@@ -163,7 +200,8 @@ class Region:
         """State names: a step's own; for a loop, its "(loop)" Pass per entry."""
         names = {}
         for unit in self.seq:
-            for key in self._entry_keys(unit):
+            keys = self._entry_keys(unit)
+            for key in keys[:1] if unit in self.layout.listed else keys:
                 step = self.flow.steps[key]
                 loop = " (loop)" if self.layout.is_loop(unit) else ""
                 names[key] = self.ctx.names.take(step.label + loop, step.node)
@@ -174,7 +212,11 @@ class Region:
 
     def _stop(self, unit: str) -> str:
         """Where the sequence reaches a block: its guard, else its first state."""
-        return self.guards.get(unit) or self.names[self._entry_keys(unit)[0]]
+        return self.guards.get(unit) or self._name(unit, self._entry_keys(unit)[0])
+
+    def _name(self, unit: str, key: str) -> str:
+        """The state a step (a loop's entry) runs in: a listed loop has one for all."""
+        return self.names[self._entry_keys(unit)[0] if unit in self.layout.listed else key]
 
     def _skips(self) -> list[str]:
         """Per position: the next block's stop (or the region end)."""
@@ -201,6 +243,17 @@ class Region:
             "Next": self._stop(unit),
         }
 
+    def start(self) -> dict:
+        """The first state of a listed round with several entries: the region's due list
+        starts as `$.at`, which lists the entries this round starts at (and the ways out
+        earlier rounds took)."""
+        return {
+            "Type": "Pass",
+            "Comment": "the round starts at each entry $.at lists",
+            "Parameters": wrap("$.data", "$.at"),
+            "Next": self._stop(self.seq[0]),
+        }
+
     def fan_in(self, source: str, heads: list[str]) -> dict:
         """The Pass of an entangled fan-out outside the region: its successors become due."""
         what = "the orchestrator starts" if source == "^" else f"fan-out after {source}:"
@@ -209,7 +262,9 @@ class Region:
         return {
             "Type": "Pass",
             "Comment": f"{what} {', '.join(heads)} (their paths cross: the serial region)",
-            "Parameters": wrap("$", EMPTY + "".join(f"{k}|" for k in self._due(heads)), True),
+            "Parameters": wrap(
+                "$", EMPTY + "".join(f"{k}|" for k in self._due(heads, source)), True
+            ),
             "Next": self._stop(first),
         }
 
@@ -218,7 +273,9 @@ class Region:
         keys = self._entry_keys(unit)
         if unit in self.guards:
             self._guard(i, unit, keys)
-        if self.layout.is_loop(unit):
+        if unit in self.layout.listed:
+            self._put(self.names[keys[0]], lambda: self._loop_entry(i, unit, keys[0]))
+        elif self.layout.is_loop(unit):
             for key in keys:
                 self._put(self.names[key], lambda k=key: self._loop_entry(i, unit, k))
         else:
@@ -232,7 +289,7 @@ class Region:
         self.scope.states[self.guards[unit]] = {
             "Type": "Choice",
             "Comment": f"runs {', '.join(keys)} when a step before made it due",
-            "Choices": [due_test(k) | {"Next": self.names[k]} for k in keys],
+            "Choices": [due_test(k) | {"Next": self._name(unit, k)} for k in keys],
             "Default": self.skip[i],
         }
 
@@ -249,7 +306,7 @@ class Region:
         if body["Type"] == "Succeed":
             comment = body["Comment"] + "; the end of one path: the region goes on"
             return {"Type": "Pass", "Comment": comment, "Next": self._after(i)}
-        due = self._due(self.layout.next_targets(key))
+        due = self._due(self.layout.next_targets(key), key)
         if kind in ("lambda", "task"):
             body = self._call(body, kind) | self._catch(i, key)
             return body | {"Next": self._mark(key, due, "next", self._after(i))}
@@ -271,7 +328,7 @@ class Region:
             return {}
         handler = self.layout.dest(arcs[0])
         catcher = {"ErrorEquals": ["States.ALL"], "ResultPath": DATA + ".error"}
-        then = self._mark(key, self._due([handler]), "failed", self.skip[i])
+        then = self._mark(key, self._due([handler], key), "failed", self.skip[i])
         return {"Catch": [catcher | {"Next": then}]}
 
     def _choice(self, i: int, key: str) -> dict:
@@ -281,7 +338,7 @@ class Region:
         marks: dict[str, str] = {}
         for value, target in [*rules, last]:
             if target not in marks:
-                marks[target] = self._mark(key, self._due([target]), value, self.skip[i])
+                marks[target] = self._mark(key, self._due([target], key), value, self.skip[i])
         return {
             "Type": "Choice",
             "Comment": self.ctx.comment(step) + f"; tests {field}",
@@ -302,21 +359,54 @@ class Region:
         }
         return name
 
-    def _due(self, targets: list[str]) -> list[str]:
-        """The targets to list as due: those behind a guard, and ways out of the frame."""
-        out = []
-        for t in targets:
-            sp = self.scope.special.get(t)
-            if sp is not None and sp.kind != "end":
-                self.flagged[t] = None
-                out.append(t)
-            elif sp is None and t != FINISH and self.layout.unit_of[t] in self.guards:
-                out.append(t)
-        return out
+    def _due(self, targets: list[str], source: str | None = None) -> list[str]:
+        """The flags to add for targets: those behind a guard, and ways out of the frame."""
+        return [f for t in targets if (f := self.flag(t, source)) is not None]
+
+    def flag(self, target: str, source: str | None = None) -> str | None:
+        """A target's flag in the due list: its key if it is behind a guard or a way out of
+        the frame, else None. In a listed round a way round again is `@<key>` (the next
+        round starts there), unless the round still runs that entry after `source`: then
+        its key (this round runs it after the source, once)."""
+        sp = self.scope.special.get(target)
+        if sp is not None:
+            if sp.kind == "end":
+                return None
+            if not (self.listed and sp.kind == "again") or self._later(source, target):
+                return target
+            return f"@{target}"
+        if target != FINISH and self.layout.unit_of[target] in self.guards:
+            return target
+        return None
+
+    def _later(self, source: str | None, target: str) -> bool:
+        """Whether `target` comes after `source` in the sequence."""
+        unit_of = self.layout.unit_of
+        a, b = (self.pos.get(unit_of.get(k, "")) for k in (source or "", target))
+        return a is not None and b is not None and a < b
 
     # -- loops ------------------------------------------------------------------------------
     def _loop_entry(self, i: int, unit: str, key: str) -> dict:
+        if unit in self.layout.listed:
+            leave = lambda e, stopped: self._listed_out(i, e, stopped)  # noqa: E731
+            return loops.entry_state(self.scope, unit, key, leave, self.flag)
         return loops.entry_state(self.scope, unit, key, lambda e, xs: self._loop_out(i, e, xs))
+
+    def _listed_out(self, i: int, entry: str, stopped: bool) -> str:
+        """Leaving a listed loop: the exits its rounds took (`result.at`, as flags of this
+        region) join the due list; past its limit also `!<entry>`: the region fails at its
+        end, once they have run."""
+        label = self.flow.steps[entry].label
+        name = self.scope.add(f"{label} ({'loop stopped' if stopped else 'loop done'})")
+        due = "States.Format('{}{}" + (f"!{entry}|" if stopped else "") + "', $.due, $.result.at)"
+        what = "went round past its limit" if stopped else "is done"
+        self.scope.states[name] = {
+            "Type": "Pass",
+            "Comment": f"the loop at {entry} {what}: the ways out its rounds took are due",
+            "Parameters": wrap("$.result.report.data", due),
+            "Next": self.skip[i],
+        }
+        return name
 
     def _loop_out(self, i: int, entry: str, exits: list[str]) -> str:
         """Leaving a loop inside the region: wrap the round's data, mark the exit due. (A
@@ -360,8 +450,33 @@ class Region:
         scope = self.scope
         if not any(self.end in _targets(st) for st in scope.states.values()):
             return  # every way through ends before (a failure, a loop's limit)
+        if not self.listed and any(u in self.layout.listed for u in self.seq):
+            # a loop that went round past its limit, after the ways out it took have run
+            done, failed = self._take("Region done"), self._take("Loop limit reached")
+            scope.states[self.end] = {
+                "Type": "Choice",
+                "Comment": "the region's steps are done: did a loop go round past its limit?",
+                "Choices": [{"Variable": "$.due", "StringMatches": "*|!*", "Next": failed}],
+                "Default": done,
+            }
+            scope.states[failed] = {
+                "Type": "Fail",
+                "Comment": f"a loop asked for more than {LOOP_REPEATS} repeats; the ways out it "
+                "took have run",
+                "Error": loops.LOOP_LIMIT,
+                "Cause": "a loop went round again past its limit",
+            }
+            self.end = done
         found = sorted(self.flagged, key=lambda k: JOIN_PREFERENCE[scope.special[k].kind])
         comment = "the region's steps are done: the data goes on without the due list"
+        if self.listed:
+            scope.states[self.end] = {
+                "Type": "Pass",
+                "Comment": "the region's steps are done: the round reports the ways on it took",
+                "Parameters": {"next.$": "$.due", "data.$": DATA},
+                "End": True,
+            }
+            return
         if not found:
             scope.states[self.end] = {
                 "Type": "Pass",
@@ -372,7 +487,7 @@ class Region:
         scope.states[self.end] = {
             "Type": "Choice",
             "Comment": comment + "; out of the frame where a step made that due",
-            "Choices": [due_test(k) | {"Next": scope.state(k)} for k in found],
+            "Choices": [due_test(self.flag(k) or k) | {"Next": scope.state(k)} for k in found],
             "Default": scope.state(FINISH),
             "OutputPath": DATA,
         }
