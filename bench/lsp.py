@@ -90,7 +90,10 @@ def measure(n: int, repeat: int) -> dict:
     text, n = _diagram(n)
     texts = _edits(text, n)
     state = recheck("file:///bench.fz", text)  # warm-up, as the server does at start
-    assert not [d for d in state.analysis.diagnostics if d.is_error], "generated diagram errs"
+    # past ~185 nodes a generated diagram is over the template quotas (FZ4002/FZ4004), and
+    # past ~500 the planner stops there, as the server does: that is what a re-check costs
+    errors = {d.code.code for d in state.analysis.diagnostics if d.is_error}
+    assert errors <= {"FZ4002", "FZ4004"}, f"generated diagram errs: {sorted(errors)}"
     checks = _time(lambda s: recheck("file:///bench.fz", s), texts, repeat)
     fmts = _time(format_text, texts, repeat)
     return {
