@@ -51,6 +51,30 @@ def decisions(d: Diagram, g) -> Iterator[Diagnostic]:
                     secondary=(Label(node.span, "the decision"),),
                     help='label each branch: `[label="Yes"]`, `[label="No"]`',
                 )
+        yield from _repeated_values(d, node, sorted(out, key=lambda e: e.index))
+
+
+def _repeated_values(d: Diagram, node, out: list) -> Iterator[Diagnostic]:
+    """A branch testing the value an earlier branch tests can never be taken: the Choice
+    state's first matching rule wins (`wire.decisions`: the value is the label, else the
+    target's label; the Default branch is not a rule)."""
+    from fzc.wire import decisions as convention
+
+    default = convention.default_branch([e.label for e in out])
+    first: dict[str, object] = {}
+    for i, e in enumerate(out):
+        value = convention.branch_value(e.label, d.by_id[e.target.node].label)
+        earlier = first.setdefault(value, e) if i != default else e
+        if earlier is not e and earlier.target.node != e.target.node:
+            yield diag(
+                CODES["FZ2008"],
+                f"branch {e.source.node} -> {e.target.node} tests {value!r}, as an earlier "
+                f"branch of `{node.id}` does",
+                e.span,
+                label="never taken: the first branch with this value wins",
+                secondary=(Label(earlier.span, "this branch is taken instead"),),
+                help="give each branch of a decision its own label",
+            )
 
 
 def orphans(d: Diagram, g) -> Iterator[Diagnostic]:

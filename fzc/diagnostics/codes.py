@@ -76,6 +76,7 @@ _ROWS: tuple[Code, ...] = (
     Code("FZ2005", "duplicate-edge", W, "the same edge written twice"),
     Code("FZ2006", "loop-unknown-node", E, "a loop names a node that is not declared"),
     Code("FZ2007", "short-loop", W, "a loop naming fewer than two nodes", strict=True),
+    Code("FZ2008", "repeated-branch-value", W, "two branches of a decision test the same value"),
     # architecture: kinds and wiring
     Code("FZ3001", "ambiguous-kind", W, "a label names several AWS services"),
     Code("FZ3002", "unknown-system", W, "a `system:` value that names no AWS kind"),
