@@ -33,7 +33,17 @@ from fzc.wire.plan import Plan
 
 # The template quotas are the plan's (`wire.limits`): resources and outputs are counted as
 # the diagram is planned; the table is shared so the body's excess is worded the same way.
-__all__ = ["LIMITS", "MB", "Template", "excesses", "message", "check_plan", "check_rendered"]
+__all__ = [
+    "LIMITS",  # these five: wire.limits, re-exported
+    "MB",
+    "Template",
+    "excesses",
+    "message",
+    "template_of",
+    "check_plan",
+    "check_rendered",
+    "check",
+]
 
 
 def template_of(plan: Plan, artifacts: list[Artifact], inline: bool = False) -> Template | None:

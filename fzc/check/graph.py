@@ -61,10 +61,10 @@ def _repeated_values(d: Diagram, node, out: list) -> Iterator[Diagnostic]:
     from fzc.wire import decisions as convention
 
     default = convention.default_branch([e.label for e in out])
-    first: dict[str, object] = {}
-    for i, e in enumerate(out):
-        value = convention.branch_value(e.label, d.by_id[e.target.node].label)
-        earlier = first.setdefault(value, e) if i != default else e
+    values = [convention.branch_value(e.label, d.by_id[e.target.node].label) for e in out]
+    rules = convention.rules(values, default)
+    for i, (e, value) in enumerate(zip(out, values, strict=True)):
+        earlier = out[rules[value]] if i != default else e
         if earlier is not e and earlier.target.node != e.target.node:
             yield diag(
                 CODES["FZ2008"],

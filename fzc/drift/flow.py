@@ -65,11 +65,11 @@ class Flow:
     def after(self, later: str, earlier: str) -> bool:
         """Whether `later` runs after `earlier` whatever `earlier` does: it comes after it on
         every way on (failures aside) in a serial machine, where steps run in sequence."""
-        return self.serial and _after(self.rank, later, earlier)
+        return self.serial and after_in(self.rank, later, earlier)
 
     def always(self, later: str, earlier: str) -> bool:
         """Whether `later` comes after `earlier` on every way on from it, in any machine."""
-        return _after(self.rank, later, earlier)
+        return after_in(self.rank, later, earlier)
 
 
 def flow(m: asl.Machine) -> Flow:
@@ -108,7 +108,7 @@ def _serial_leads(m: asl.Machine, guards: frozenset[str], rank) -> dict[str, lis
             (run, "flag")
             for flag in st.marks
             for guard, run in due.get((st.frame, flag), ())
-            if run in m.states and _after(rank, guard, n)
+            if run in m.states and after_in(rank, guard, n)
         ]
         leads[n] = plain + flagged
     return leads
@@ -121,8 +121,9 @@ def _plumbing(st: asl.State) -> bool:
     return st.error.startswith(OWN_ERRORS)
 
 
-def _after(rank: dict[str, tuple[int, int]], later: str, earlier: str) -> bool:
-    """`later` is a proper ancestor of `earlier` in the post-dominator tree."""
+def after_in(rank: dict[str, tuple[int, int]], later: str, earlier: str) -> bool:
+    """`later` is a proper ancestor of `earlier` in the post-dominator tree numbered `rank`:
+    it comes after `earlier` on every way on."""
     a, b = rank.get(earlier), rank.get(later)
     return a is not None and b is not None and b[0] < a[0] and a[1] < b[1]
 
@@ -234,10 +235,6 @@ def ranks(succ: dict[str, list[str]]) -> dict[str, tuple[int, int]]:
     """The post-dominator numbering of any graph (node -> its successors), its nodes without
     successors leaving it: with `after_in`, "`b` comes after `a` on every way on"."""
     return _tree_ranks(_reversed(succ, [n for n, vs in succ.items() if not vs]))
-
-
-def after_in(rank: dict[str, tuple[int, int]], later: str, earlier: str) -> bool:
-    return _after(rank, later, earlier)
 
 
 def _reversed(succ: dict[str, list[str]], leave):

@@ -30,6 +30,7 @@ from fzc.drift.expect import Expectation
 from fzc.drift.flow import Flow, after_in, flow, ranks
 from fzc.drift.index import Index
 from fzc.drift.match import name_similarity
+from fzc.wire.decisions import says_error
 from fzc.wire.plan import Workflow
 
 START = "^"
@@ -183,8 +184,6 @@ class WorkflowCheck:
         """An end event's state types by preference, as the backend picks them: a Pass when it
         goes on (a milestone), a Fail when its label says error/failure, else a Succeed. By
         type first, not connections: two ends of one decision are each as well connected."""
-        from fzc.backends.asl.flow import says_error  # only once an end event is mapped
-
         if self.leaving.get(step.key):
             return ("Pass", "Succeed", "Fail")
         return ("Fail", "Succeed", "Pass") if says_error(step.label) else STATE_TYPES["end"]

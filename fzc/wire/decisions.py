@@ -1,9 +1,12 @@
-"""The one convention that ties decisions to code (used by the ASL backend and the stubs).
+"""The one convention that ties decisions to code (used by the ASL backend, the stubs, the
+graph checks and drift).
 
 A decision node `n10: diamond label:"Processing Complete?"` reads the field
 `$.processingComplete` of its input; the step before it returns that field. Each labelled
 branch tests for its label (`"Success"`); the branch labelled like failure/no/else, or else
-the last branch, is the `Default`.
+the last branch, is the `Default`; the first branch testing a value is its rule. A label
+that says error/failure/exception/fault/DLQ makes a transition an error path (and an end
+event a failure).
 """
 
 from __future__ import annotations
@@ -17,6 +20,15 @@ _DEFAULT_WORDS = re.compile(
     r"denied|not\b.*)\s*$",
     re.IGNORECASE,
 )
+
+
+_ERROR = re.compile(
+    r"\b(errors?|fail(s|ed|ures?)?|exceptions?|faults?|dlq|dead[\s_-]*letter)\b", re.IGNORECASE
+)
+
+
+def says_error(text: str | None) -> bool:
+    return bool(text) and bool(_ERROR.search(text))
 
 
 def decision_key(label: str, node_id: str) -> str:
@@ -44,3 +56,14 @@ def default_branch(labels: list[str | None]) -> int:
         if is_default_label(label):
             return i
     return len(labels) - 1
+
+
+def rules(values: list[str], default: int) -> dict[str, int]:
+    """value -> the branch (index) whose Choice rule tests it: the first to test it, the
+    Default aside (a lone branch is its own rule). A later branch with that value is never
+    taken."""
+    out: dict[str, int] = {}
+    for i, value in enumerate(values):
+        if i != default or len(values) == 1:
+            out.setdefault(value, i)
+    return out

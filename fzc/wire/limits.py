@@ -65,18 +65,22 @@ LIMITS: tuple[Limit, ...] = (
     Limit("FZ4003", "Template body size in an Amazon S3 object", MB, "body", "bytes", "template"),
     Limit("FZ4004", "Outputs per template", 200, "outputs", "outputs", "template"),
 )
-MAX_RESOURCES = LIMITS[0].maximum
 COUNTED = ("resources", "outputs")  # known from the plan, before anything is rendered
+# before the plan is made, resources are only known as a lower bound (outputs are exact)
+BOUNDED_EARLY = "resources"
+MAX_RESOURCES = next(lim.maximum for lim in LIMITS if lim.field == BOUNDED_EARLY)
 
 
-def message(limit: Limit, t: Template, n: int, *, early: bool = False, at_least: bool = False):
-    """Names the measured value and the limit."""
+def message(limit: Limit, t: Template, n: int, *, early: bool = False) -> str:
+    """Names the measured value and the limit (`early`: counted before the plan is made)."""
     if limit.field == "body":
         return (
             f"{t.path} is {n:,} bytes ({n / MB:.2f} MB); CloudFormation accepts at most "
             f"{MB:,} bytes (1 MB) per template"
         )
-    has = ("would have" if early else "has") + (" at least" if at_least else "")
+    has = "has"
+    if early:
+        has = "would have at least" if limit.field == BOUNDED_EARLY else "would have"
     return (
         f"the template {has} {n:,} {limit.noun}; CloudFormation allows {limit.maximum:,} "
         f"per {limit.per}"
@@ -112,19 +116,16 @@ def whole(d: Diagram) -> Span:
 
 
 def report(
-    d: Diagram, t: Template, fields: tuple[str, ...], *, bounds: tuple[str, ...] | None = None
+    d: Diagram, t: Template, fields: tuple[str, ...], *, early: bool = False
 ) -> list[Diagnostic]:
-    """One located error per quota of `fields` that `t` exceeds. `bounds` (the fields that
-    are lower bounds, not counts) is given before the plan is made: "would have"."""
+    """One located error per quota of `fields` that `t` exceeds."""
     out = []
     for lim, n in excesses(t):
         if lim.field in fields:
             out.append(
                 diag(
                     CODES[lim.code],
-                    message(
-                        lim, t, n, early=bounds is not None, at_least=lim.field in (bounds or ())
-                    ),
+                    message(lim, t, n, early=early),
                     whole(d),
                     label=f"{lim.quota}: {lim.maximum:,}",
                     help=_help(lim, t),
@@ -133,7 +134,6 @@ def report(
     return out
 
 
-def counted(d: Diagram, resources: int, outputs: int, *, bounds: tuple[str, ...] | None = None):
-    """FZ4002/FZ4004 for a plan of these counts (`bounds`: before it is made, those only
-    known as lower bounds)."""
-    return report(d, Template("template", 0, resources, outputs), COUNTED, bounds=bounds)
+def counted(d: Diagram, resources: int, outputs: int, *, early: bool = False):
+    """FZ4002/FZ4004 for a plan of these counts (`early`: before it is made)."""
+    return report(d, Template("template", 0, resources, outputs), COUNTED, early=early)

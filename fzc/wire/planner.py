@@ -283,7 +283,7 @@ class Planner:
         resources, outputs = self.bounds()
         if resources <= limits.MAX_RESOURCES:
             return []
-        return limits.counted(self.d, resources, outputs, bounds=("resources",))
+        return limits.counted(self.d, resources, outputs, early=True)
 
     def _empty_workflows(self) -> None:
         for flow in self.flows:

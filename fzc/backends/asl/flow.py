@@ -14,18 +14,14 @@ first in diagram order.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from fzc.wire.decisions import says_error
 from fzc.wire.plan import Plan, Step, Transition, Workflow
 
 ROOT = "^"  # the orchestrator / start of the workflow, as in `Transition.source`
 CATCHERS = ("lambda", "task")  # step kinds whose state can carry Retry/Catch
-
-_ERROR = re.compile(
-    r"\b(errors?|fail(s|ed|ures?)?|exceptions?|faults?|dlq|dead[\s_-]*letter)\b", re.IGNORECASE
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +56,6 @@ class Flow:
     def out(self, key: str, kind: str | None = None) -> list[Arc]:
         arcs = self.by_source.get(key, [])
         return arcs if kind is None else [a for a in arcs if a.kind == kind]
-
-
-def says_error(text: str | None) -> bool:
-    return bool(text) and bool(_ERROR.search(text))
 
 
 def build(plan: Plan, workflow: Workflow) -> Flow:

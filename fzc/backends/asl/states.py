@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from fzc.backends.asl.flow import ROOT, Flow, says_error
+from fzc.backends.asl.flow import ROOT, Flow
 from fzc.backends.asl.names import Names
 from fzc.wire import ids
+from fzc.wire.decisions import says_error
 from fzc.wire.plan import Step
 from fzc.wire.tasks import LAMBDA_INVOKE, TASKS
 

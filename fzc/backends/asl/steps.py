@@ -26,14 +26,9 @@ def branch_rules(flow: Flow, key: str) -> tuple[list[tuple[str, Arc]], tuple[str
     value repeats an earlier rule's could never match, so it has no rule."""
     branches = flow.out(key, "branch")
     default = decisions.default_branch([a.label for a in branches])
-    rules: dict[str, Arc] = {}
-    for i, arc in enumerate(branches):
-        if i == default and len(branches) > 1:
-            continue
-        rules.setdefault(decisions.branch_value(arc.label, flow.steps[arc.target].label), arc)
-    arc = branches[default]
-    value = decisions.branch_value(arc.label, flow.steps[arc.target].label)
-    return list(rules.items()), (value, arc)
+    values = [decisions.branch_value(a.label, flow.steps[a.target].label) for a in branches]
+    rules = decisions.rules(values, default)
+    return [(v, branches[i]) for v, i in rules.items()], (values[default], branches[default])
 
 
 def live_arcs(flow: Flow, key: str) -> list[Arc]:
