@@ -179,3 +179,18 @@ def _check_wiring(boto3, physical: dict) -> None:
     assert table["StreamSpecification"]["StreamEnabled"] is True
     targets = events.list_targets_by_rule(Rule=physical["CloudWatchScheduledRule"])["Targets"]
     assert [t["Arn"].rsplit(":", 1)[-1] for t in targets] == [physical["BatchJobLambda"]]
+
+
+def test_yaml_forms_table_stays_bounded_and_keeps_learning(monkeypatch):
+    """A long-lived process (the language server) compiles many templates: the table of YAML
+    forms is bounded, and once full it starts again rather than stop learning (which made
+    every later resource of a 100k-node template quote its strings afresh)."""
+    from fzc.backends.cfn import yamlout
+
+    monkeypatch.setattr(yamlout, "_REMEMBERED", 4)
+    monkeypatch.setattr(yamlout, "_STRINGS", {})
+    values = [f"value {i}" for i in range(10)]
+    assert [yamlout.scalar(v) for v in values] == [yamlout.string(v) for v in values]
+    assert 0 < len(yamlout._STRINGS) <= 4
+    yamlout.scalar("Allow")
+    assert yamlout._STRINGS.get("Allow") == "Allow"  # a table that stopped learning misses it

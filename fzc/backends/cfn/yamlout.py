@@ -33,7 +33,11 @@ def comment(s: str) -> str:
 # resources): remembering their YAML form halves the time of a big template.
 _KEYS: dict[str, str] = {}
 _STRINGS: dict[str, str] = {}
-_REMEMBERED = 100_000  # forms kept per table (a long-lived process compiles many templates)
+# Forms kept per table (a long-lived process compiles many templates). A full table starts
+# again instead of refusing newcomers: the forms that repeat come back at once, while a table
+# that stopped learning made every later resource of a huge template pay the full price
+# (1.8x the quoting calls per node at 100k nodes).
+_REMEMBERED = 100_000
 
 
 def _form(text: str, plain: re.Pattern[str], table: dict[str, str]) -> str:
@@ -41,8 +45,9 @@ def _form(text: str, plain: re.Pattern[str], table: dict[str, str]) -> str:
     out = table.get(text)
     if out is None:
         out = text if plain.match(text) and text.lower() not in _RESERVED else string(text)
-        if len(table) < _REMEMBERED:
-            table[text] = out
+        if len(table) >= _REMEMBERED:
+            table.clear()
+        table[text] = out
     return out
 
 
