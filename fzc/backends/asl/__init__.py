@@ -19,10 +19,18 @@ Conventions (README material):
   field also takes. A decision with one branch sends everything there; one with none is a
   Pass. Several start events: a Choice on `$.entry` (a start event's label) picks one.
 - Errors (`flow.py`). A transition is an error path when its label or its target's label
-  says error/fail/exception/fault/DLQ/dead letter. A compute step or task catches
-  (`States.ALL`, `ResultPath: "$.error"`) to the target of its own error path, else to the
-  error branch of the decision right after it. An error path beside a normal successor is
-  only a Catch; as the only way on it is both Next and Catch.
+  says error/fail/exception/fault/DLQ/dead letter, or its label names an error: timeout
+  (`States.Timeout`, and a function's `Sandbox.Timedout`), throttling (a function's
+  `Lambda.TooManyRequestsException`), permission/access denied/forbidden
+  (`States.Permissions`). A compute step or task catches (`ResultPath: "$.error"`) to the
+  targets of its own error paths, else to the error branches of the decision right after
+  it (alternatives: each error to the first branch naming it). Each path catches the errors
+  its label (else its target's) names, else any (`States.ALL`); one catcher per set of
+  paths, named errors first, `States.ALL` last. An error several paths catch (two "on
+  error" edges, to a handler and to a dead-letter queue) takes them all: its catcher leads
+  to "<step> (on error)", a Pass that fans out to each (a Parallel or the serial region,
+  as any fan-out). An error path beside a normal successor is only a Catch; as the only
+  way on it is both Next and Catch.
 - Loops. Steps on a cycle become a guarded counter loop: "<entry> (loop)" wraps the input
   as {round, data}; a Parallel runs one round on `data` and reports where it ended; a Choice
   starts the next round, with that round's data, while round < 3, else fails with

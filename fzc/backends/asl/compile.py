@@ -203,12 +203,16 @@ class Scope:
         return self.go(self._fanout(key, label, targets, f"fan-out after {key}"))
 
     def _catch(self, key: str) -> dict:
-        arcs = self.flow.out(key, "catch")
-        if not arcs:
-            return {}
         # ResultPath keeps the input and adds the error, so the handler sees both (G-ASL-3)
-        catcher = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error"}
-        return {"Catch": [catcher | {"Next": self.state(self.layout.dest(arcs[0]))}]}
+        catchers = [
+            {
+                "ErrorEquals": list(a.errors),
+                "ResultPath": "$.error",
+                "Next": self.state(self.layout.dest(a)),
+            }
+            for a in self.flow.out(key, "catch")
+        ]
+        return {"Catch": catchers} if catchers else {}
 
     def _choice(self, key: str) -> dict:
         step = self.flow.steps[key]
