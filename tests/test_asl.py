@@ -335,6 +335,24 @@ def test_frames_nest_at_most_max_depth(shape, depth):
         assert _depth(d) == min(depth, MAX_DEPTH)
         own = _own_states(d)
         assert set(own.values()) == {1} and len(own) == len(wf.steps)
+        # a deeper fan-out runs in sequence; a deeper loop's ways back are refused (FZ4005)
+        assert bool(quotas.too_deep(plan, wf, src)) == (shape == "loops" and depth > MAX_DEPTH)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH, MAX_DEPTH + 1])
+def test_a_loop_nested_too_deep_is_reported_at_its_way_back(depth):
+    """The innermost way back of loops nested MAX_DEPTH + 1 deep went back to the enclosing
+    loop's entry, silently; now it is an error at its edge (one loop less: nothing)."""
+    plan, src = _analysed(_nested_loops(depth))
+    (wf,) = plan.workflows
+    found = quotas.too_deep(plan, wf, src)
+    if depth == MAX_DEPTH:
+        assert found == []
+        return
+    (deep,) = found
+    n = depth + 1
+    assert deep.code == "FZ4005" and f"would go back to `n{n - 1}`" in deep.message
+    assert src.text[deep.span.start : deep.span.end].startswith(f"n{n + 1}.handle(top) -> n{n}.")
 
 
 def test_quota_check_passes_what_aws_accepts():

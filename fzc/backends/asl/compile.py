@@ -69,6 +69,9 @@ class Scope:
         self.special_names: dict[Special, str] = {}
         self.queue: deque[tuple] = deque()
         self.layout = layout or Layout(ctx.flow, nodes, special, entries, depth, root_fans)
+        lay = self.layout  # its arcs closing a cycle, where it is MAX_DEPTH deep (FZ4005)
+        cut = (a for k in lay.nodes if k in lay.graph for a in lay.arcs(k))
+        ctx.redirected |= {a: lay.again for a in cut if (a.source, a.target) in lay.cut}
         self.loops: dict[str, loops.Machine] = {}
         self._region: Region | None = None
         self.entered: dict[str, str] = {}  # step of the serial region -> its "(enter)" Pass
