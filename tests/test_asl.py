@@ -21,6 +21,7 @@ import subprocess
 import sys
 import zipfile
 from collections import Counter
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -334,6 +335,24 @@ def test_frames_nest_at_most_max_depth(shape, depth):
         assert _depth(d) == min(depth, MAX_DEPTH)
         own = _own_states(d)
         assert set(own.values()) == {1} and len(own) == len(wf.steps)
+        # a deeper fan-out runs in sequence; a deeper loop's ways back are refused (FZ4005)
+        assert bool(quotas.too_deep(plan, wf, src)) == (shape == "loops" and depth > MAX_DEPTH)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH, MAX_DEPTH + 1])
+def test_a_loop_nested_too_deep_is_reported_at_its_way_back(depth):
+    """The innermost way back of loops nested MAX_DEPTH + 1 deep went back to the enclosing
+    loop's entry, silently; now it is an error at its edge (one loop less: nothing)."""
+    plan, src = _analysed(_nested_loops(depth))
+    (wf,) = plan.workflows
+    found = quotas.too_deep(plan, wf, src)
+    if depth == MAX_DEPTH:
+        assert found == []
+        return
+    (deep,) = found
+    n = depth + 1
+    assert deep.code == "FZ4005" and f"would go back to `n{n - 1}`" in deep.message
+    assert src.text[deep.span.start : deep.span.end].startswith(f"n{n + 1}.handle(top) -> n{n}.")
 
 
 def test_quota_check_passes_what_aws_accepts():
@@ -349,6 +368,14 @@ def test_flagship_golden():
     d, subs = definition(plan, plan.workflows[0], src)
     check(render(d), GOLDEN / "event_processing" / "StepFunctionsOrchestrator.asl.json")
     check(render(subs), GOLDEN / "event_processing" / "StepFunctionsOrchestrator.subs.json")
+
+
+@pytest.mark.parametrize("name", ["errornames", "errorfan", "errorloop"])
+def test_error_path_goldens(name):
+    """Steps with several error paths, as written: named catchers, a fan-out on error, one
+    inside a loop round (tests/asl/golden/<case>/)."""
+    d, _ = asl(case(name))
+    check(render(d), GOLDEN / name / f"{workflow(case(name)).logical_id}.asl.json")
 
 
 def test_emit_writes_one_file_per_workflow_with_placeholders():
@@ -473,6 +500,90 @@ def test_catch_rules():
     assert catch["Payment Error Handler"]["Next"] == s["Payment Error Handler"]["Next"]
     assert all(c["ErrorEquals"] == ["States.ALL"] for c in catch.values())
     assert all(c["ResultPath"] == "$.error" for c in catch.values())
+
+
+def _catchers(state: dict) -> list[tuple[list[str], str]]:
+    return [(c["ErrorEquals"], c["Next"]) for c in state["Catch"]]
+
+
+def test_each_error_path_gets_the_catcher_its_label_names():
+    """errornames.fz: Charge Card's three error paths each catch what they name, the exact
+    errors first and `States.ALL` last (only the first had a catcher: the others were left
+    out, "on timeout" even ran as a fan-out); Check Stock's decision names two (rule b)."""
+    s = asl(case("errornames"))[0]["States"]
+    assert _catchers(s["Charge Card"]) == [
+        (["States.Timeout", "Sandbox.Timedout"], "Retry Later"),
+        (["Lambda.TooManyRequestsException"], "Back Off"),
+        (["States.ALL"], "Payment Error Handler"),
+    ]
+    assert s["Charge Card"]["Next"] == "Ship Order"  # no error path is a fan-out
+    assert _catchers(s["Check Stock"]) == [
+        (["States.Timeout", "Sandbox.Timedout"], "Stock Timeout Handler"),
+        (["States.ALL"], "Stock Failure Handler"),
+    ]
+
+
+def _error_paths(labels: list[str], kind: str = "rectangle") -> str:
+    """A step with a normal way on and one error path per label, each to a handler."""
+    lines = ["L { # L", 'n1: circle label:"Begin"', 'n2: rectangle label:"Call API"']
+    lines += ['n3: circle label:"Done"', "n1.handle(right) -> n2.handle(left)"]
+    lines.append("n2.handle(right) -> n3.handle(left)")
+    for i, label in enumerate(labels, start=4):
+        lines.append(f'n{i}: rectangle label:"Handler {i}"')
+        lines.append(f'n2.handle(bottom) -> n{i}.handle(left) [label="{label}"]')
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("labels", "catchers"),
+    [
+        # named errors before any error; "task failed" is any error, like "error": both run
+        (
+            ["task failed", "throttling error", "error"],
+            [
+                (["Lambda.TooManyRequestsException"], "Handler 5"),
+                (["States.ALL"], "Call API (on error)"),
+            ],
+        ),
+        # one path naming two errors (a function's timeout has two names): one catcher
+        (
+            ["timeout or access denied"],
+            [(["States.Timeout", "Sandbox.Timedout", "States.Permissions"], "Handler 4")],
+        ),
+        # two paths sharing one error, another naming it alone: that error takes both
+        (
+            ["timeout", "timeout or throttling"],
+            [
+                (["States.Timeout", "Sandbox.Timedout"], "Call API (on timeout)"),
+                (["Lambda.TooManyRequestsException"], "Handler 5"),
+            ],
+        ),
+    ],
+)
+def test_catchers_never_hide_one_another(labels, catchers):
+    plan, src = _analysed(_error_paths(labels))
+    (wf,) = plan.workflows
+    d, _ = definition(plan, wf, src)
+    assert _catchers(d["States"]["Call API"]) == catchers
+    assert oracle.check(plan, wf, d).problems() == []
+
+
+def test_a_failure_with_two_error_paths_takes_both():
+    """errorfan.fz: Capture Payment goes "on error" to Notify Ops and "dead letter" to the
+    queue: both catch any error, so a failure runs both (the queue was left out, and ran
+    only as an entry of its own)."""
+    d = asl(case("errorfan"))[0]
+    s = d["States"]
+    assert _catchers(s["Capture Payment"]) == [(["States.ALL"], "Capture Payment (on error)")]
+    fan = s[s["Capture Payment (on error)"]["Next"]]
+    assert fan["Type"] == "Parallel"
+    assert [b["StartAt"] for b in fan["Branches"]] == ["Notify Ops", "dead letter"]
+    assert "Entry" not in s  # the queue is no longer a start of its own
+    plan, _ = compiled(case("errorfan"))
+    report = oracle.check(plan, workflow(case("errorfan")), d)
+    assert {("n2", "n2.on-error"), ("n2.on-error", "n4")} <= {
+        (a.source, a.target) for a in report.arcs
+    }
 
 
 def test_fan_out_becomes_parallel_joined_at_the_common_successor():
@@ -839,6 +950,24 @@ def test_catch_routes_a_crash_to_the_error_handler(aws):
     assert handled["error"]["Error"] == "ValueError"
 
 
+def test_a_crash_with_two_error_paths_runs_both(aws):
+    """errorfan.fz: a failure of Capture Payment reaches Notify Ops and the dead-letter
+    queue, each with the error beside the input."""
+
+    def capture(event, context):
+        raise ValueError("gateway down")
+
+    aws.lambdas.register("CapturePayment", capture)
+    d, subs = asl(case("errorfan"))
+    arn = aws.deploy(d, subs, "errorfan")
+    ex = aws.run(arn, {"id": 7}, "down")
+    assert ex.status == "SUCCEEDED", ex
+    assert {"Notify Ops", "dead letter"} <= set(ex.entered), ex
+    assert "Send Receipt" not in ex.entered
+    handled = aws.lambdas.calls("NotifyOps")[0].event
+    assert handled["id"] == 7 and handled["error"]["Error"] == "ValueError"
+
+
 def test_loop_carries_data_from_round_to_round(aws):
     def process(event, context):
         left = event.get("left", 2) - 1
@@ -1064,6 +1193,26 @@ def test_the_oracle_finds_a_lost_flag(name, edit, found):
     params = _flags(d, state) | {key: value}
     report = oracle.check(plan, workflow(case(name)), _edited(d, state, Parameters=params))
     assert any(p.startswith(found) for p in report.problems()), report.problems()
+
+
+def test_the_oracle_finds_a_catcher_leading_to_the_wrong_handler():
+    plan, _ = compiled(case("errornames"))
+    d = asl(case("errornames"))[0]
+    catchers = d["States"]["Charge Card"]["Catch"]
+    swapped = [catchers[1] | {"Next": "Retry Later"}, catchers[0] | {"Next": "Back Off"}]
+    edit = _edited(d, "Charge Card", Catch=[*swapped[::-1], catchers[2]])
+    found = oracle.check(plan, workflow(case("errornames")), edit).problems()
+    assert any(p.startswith("n2 -> n4 (catch)") for p in found), found
+
+
+def test_the_oracle_finds_a_transition_the_classification_left_out():
+    plan, _ = compiled(case("errorfan"))
+    wf = workflow(case("errorfan"))
+    flow = oracle.flows.build(plan, wf)
+    kept = tuple(a for a in flow.arcs if a.edge != 3)  # the way to the queue, as before
+    assert oracle._unclassified(replace(flow, arcs=kept)) == [
+        "n2 -> e3 (edge 3): no arc, so no state realises it"
+    ]
 
 
 def test_the_oracle_finds_a_loop_that_never_goes_round_again():

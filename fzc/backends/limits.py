@@ -10,7 +10,8 @@ FZ4002  resources per stack                      500         the plan's resource
 FZ4003  template body size (from S3)             1,048,576   the template file's bytes
 FZ4004  outputs per template                     200         the plan's outputs (planner)
 
-FZ4001 is `asl.quotas` on each `statemachines/*.asl.json`; the template rows are `LIMITS`,
+FZ4001 is `asl.quotas` on each `statemachines/*.asl.json` (so is FZ4005, loops nested deeper
+than the ASL backend lowers, fzc's own limit); the template rows are `LIMITS`,
 each a field of `Template`. Its counts come from the plan, as the CloudFormation backend
 writes one resource per plan resource and one output per plan output (tests/test_limits.py
 pins this); its body is the file `--format` and `--inline` make.
@@ -57,11 +58,12 @@ def template_of(plan: Plan, artifacts: list[Artifact], inline: bool = False) -> 
 
 
 def _state_machines(plan: Plan) -> list[Diagnostic]:
-    """FZ4001 per workflow: more steps than states allowed, else the definition's size."""
+    """FZ4001 per workflow: more steps than states allowed, else the definition's size;
+    else FZ4005 per transition a loop nested too deep would send elsewhere."""
     from fzc.backends.asl import quotas
 
     return [
-        diag(CODES["FZ4001"], e.message, e.span, label="this workflow", help=e.help)
+        diag(CODES[e.code], e.message, e.span, label=e.label, help=e.help)
         for e in quotas.check(plan)  # the definitions the backends then write (built once)
     ]
 

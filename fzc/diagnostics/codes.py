@@ -90,6 +90,7 @@ _ROWS: tuple[Code, ...] = (
     Code("FZ4002", "too-many-resources", E, "a template over 500 resources"),
     Code("FZ4003", "template-too-large", E, "a template over 1 MB"),
     Code("FZ4004", "too-many-outputs", E, "a template over 200 outputs"),
+    Code("FZ4005", "workflow-too-deep", E, "loops nested more than 8 deep in a state machine"),
     # drift: the diagram against a template, a deployed stack or committed output (`fzc check
     # --against/--stack/--out`); their fixtures need more than a diagram: tests/drift/codes/
     Code("FZ5001", "missing-resource", E, "a diagram node has no resource in the template"),

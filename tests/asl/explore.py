@@ -7,8 +7,10 @@ instead of one:
 
 - a diagram decision (a Choice whose rules test `IsPresent` first, as `steps.rule` writes
   them, and the `$.entry` Choice) may take any of its rules or its Default;
-- a task with a `Catch` may succeed or fail (a task without one succeeds: its failure only
-  fails the execution);
+- a task with a `Catch` may succeed or fail, and a failure may take any of its catchers that
+  some error reaches (one its `ErrorEquals` names, or any error for `States.ALL`, that no
+  catcher before it takes); a task without one succeeds: its failure only fails the
+  execution;
 - functions echo their input; everything else (the due list, loop counters, `at`, the
   round's report) is computed as AWS computes it, and a Choice of the lowering reading a
   missing field is an error, as in AWS.
@@ -20,9 +22,11 @@ hundred states is explored in well under a second (the state space can grow expo
 with loops of fan-outs: bench/gen.py 80 --seed 1 --back 0.1 takes ~20 s).
 
 The spec is the workflow's transitions as the lowering classifies them (`flow.build`,
-`steps.live_arcs`: normal flow, decision branches, Catch routes). When step A finishes, each
-transition it takes becomes an *obligation*: every `next` arc of a step that finished
-normally, the arc of the branch a decision took, the Catch arc of a step that failed; it is
+`steps.live_arcs`: normal flow, decision branches, Catch routes, each with the errors its
+catcher lists; a transition the classification leaves out is reported). When step A
+finishes, each transition it takes becomes an *obligation*: every `next` arc of a step that
+finished normally, the arc of the branch a decision took, the arc of the catcher a failure
+took (its catchers are the step's catch arcs, in order); it is
 discharged when the arc's target step runs (one run discharges all obligations towards it:
 a join runs once). Then, for each arc A -> B:
 
@@ -67,6 +71,7 @@ class Report:
     dropped: dict[int, str] = field(default_factory=dict)  # arc -> one way it is dropped
     spurious: dict[str, str] = field(default_factory=dict)  # step -> how it ran unasked
     errors: set[str] = field(default_factory=set)  # plumbing errors, escaped errors
+    unclassified: list[str] = field(default_factory=list)  # transitions with no arc
     configurations: int = 0
     succeeded: bool = False  # some execution ends normally
 
@@ -85,12 +90,24 @@ class Report:
                 out.append(f"{what}: dropped on a way through: {self.dropped[i]}")
         if unasked:
             out += [f"{k} runs unasked: {why}" for k, why in sorted(self.spurious.items())]
-        return out + sorted(self.errors)
+        return out + self.unclassified + sorted(self.errors)
 
 
 def check(plan, workflow, definition: dict) -> Report:
     """Explore every execution of `definition` (the workflow's) and report what it drops."""
-    return _Explorer(plan, workflow, definition).run()
+    report = _Explorer(plan, workflow, definition).run()
+    report.unclassified = _unclassified(flows.build(plan, workflow))
+    return report
+
+
+def _unclassified(flow) -> list[str]:
+    """The workflow's transitions no arc stands for: the spec would not see them dropped."""
+    arcs = {(a.edge, a.target) for a in flow.arcs}
+    return [
+        f"{t.source} -> {t.target} (edge {t.edge}): no arc, so no state realises it"
+        for t in flow.workflow.transitions
+        if t.source != ROOT and t.target in flow.steps and (t.edge, t.target) not in arcs
+    ]
 
 
 # -- the spec -------------------------------------------------------------------------------
@@ -234,12 +251,9 @@ class _Explorer:
         step = self.step_of.get(name)
         if step is None:
             return pending
-        if kind == "branch":
+        if kind in ("branch", "catch"):
             return pending | {arc}
-        arcs = self.flow.out(step, kind)
-        if kind == "catch":
-            arcs = arcs[:1]
-        return pending | {self.index[a] for a in arcs}
+        return pending | {self.index[a] for a in self.flow.out(step, kind)}
 
     def _limit(self, name: str, s: dict, pending: frozenset) -> None:
         """A loop check stops the execution at the loop's limit: what is pending must still
@@ -290,10 +304,20 @@ class _Explorer:
             result = _params(s["ResultSelector"], result)
         out = _output(s, _result_path(raw, s.get("ResultPath", "$"), result))
         yield self._go(s, out, self._done(name, "next", pending))
-        catcher = next((c for c in s.get("Catch", []) if _matches(c["ErrorEquals"], "X")), None)
-        if catcher is not None:
-            caught = _result_path(raw, catcher.get("ResultPath", "$"), ERROR)
-            yield ("next", catcher["Next"], caught, self._done(name, "catch", pending))
+        catchers = s.get("Catch", [])
+        arcs = self._catch_arcs(name, catchers)
+        for i, error in _caught(catchers):
+            caught = _result_path(raw, catchers[i].get("ResultPath", "$"), ERROR | {"Error": error})
+            done = self._done(name, "catch", pending, self.index[arcs[i]])
+            yield ("next", catchers[i]["Next"], caught, done)
+
+    def _catch_arcs(self, name: str, catchers: list[dict]) -> list[Arc]:
+        """The step's catch arcs, one per catcher, in order."""
+        arcs = self.flow.out(self.step_of[name], "catch")
+        spec = [list(a.errors) for a in arcs]
+        if [c["ErrorEquals"] for c in catchers] != spec:
+            raise Stuck(f"{name}: catchers {[c['ErrorEquals'] for c in catchers]} are not {spec}")
+        return arcs
 
     def _choice(self, name: str, s: dict, doc, pending: frozenset):
         rules = s.get("Choices", [])
@@ -614,6 +638,18 @@ def _test(rule: dict, doc) -> bool:
 
 def _matches(errors: list[str], error: str) -> bool:
     return error in errors or "States.ALL" in errors
+
+
+def _caught(catchers: list[dict]) -> list[tuple[int, str]]:
+    """(catcher, an error it takes) for each catcher some error reaches: the errors the
+    catchers name, and one they do not (`ERROR`'s)."""
+    names = [e for c in catchers for e in c["ErrorEquals"] if not e.startswith("States.ALL")]
+    taken: dict[int, str] = {}
+    for error in dict.fromkeys([*names, ERROR["Error"]]):
+        i = next((i for i, c in enumerate(catchers) if _matches(c["ErrorEquals"], error)), None)
+        if i is not None:
+            taken.setdefault(i, error)
+    return sorted(taken.items())
 
 
 def _all_states(d: dict):

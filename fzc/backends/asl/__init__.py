@@ -19,10 +19,18 @@ Conventions (README material):
   field also takes. A decision with one branch sends everything there; one with none is a
   Pass. Several start events: a Choice on `$.entry` (a start event's label) picks one.
 - Errors (`flow.py`). A transition is an error path when its label or its target's label
-  says error/fail/exception/fault/DLQ/dead letter. A compute step or task catches
-  (`States.ALL`, `ResultPath: "$.error"`) to the target of its own error path, else to the
-  error branch of the decision right after it. An error path beside a normal successor is
-  only a Catch; as the only way on it is both Next and Catch.
+  says error/fail/exception/fault/DLQ/dead letter, or its label names an error: timeout
+  (`States.Timeout`, and a function's `Sandbox.Timedout`), throttling (a function's
+  `Lambda.TooManyRequestsException`), permission/access denied/forbidden
+  (`States.Permissions`). A compute step or task catches (`ResultPath: "$.error"`) to the
+  targets of its own error paths, else to the error branches of the decision right after
+  it (alternatives: each error to the first branch naming it). Each path catches the errors
+  its label (else its target's) names, else any (`States.ALL`); one catcher per set of
+  paths, named errors first, `States.ALL` last. An error several paths catch (two "on
+  error" edges, to a handler and to a dead-letter queue) takes them all: its catcher leads
+  to "<step> (on error)", a Pass that fans out to each (a Parallel or the serial region,
+  as any fan-out). An error path beside a normal successor is only a Catch; as the only
+  way on it is both Next and Catch.
 - Loops. Steps on a cycle become a guarded counter loop: "<entry> (loop)" wraps the input
   as {round, data}; a Parallel runs one round on `data` and reports where it ended; a Choice
   starts the next round, with that round's data, while round < 3, else fails with
@@ -71,8 +79,10 @@ Conventions (README material):
     round reports them all), else ends. A loop with several due entries starts at each.
   Alternative, not taken: a labelled fan-out as an implicit decision (FlowZap draws
   decisions as diamonds).
-- Bounds. Parallel branches and loop rounds nest at most 8 deep; deeper, a way back closes
-  on the innermost loop's entry instead (a new round; the end where there is no loop).
+- Bounds. Parallel branches and loop rounds nest at most 8 deep: a deeper fan-out runs in
+  the serial region; a deeper loop is not lowered (its ways back would close on the
+  innermost loop's entry, or end the flow), so `quotas.check` reports each of those
+  transitions (FZ4005, at its edge) and the compiler writes nothing.
   Everything is built with worklists, so a 10,000-step chain compiles without deep
   recursion. `quotas.check` finds each definition over Step Functions' 1 MB (or over 10,000
   states), for the compiler to report (FZ4001) instead of emitting it.
@@ -88,11 +98,12 @@ import json
 from fzc.backends import Artifact, Options, per_plan
 from fzc.backends.asl import compile as compiler
 from fzc.backends.asl import flow, lines
+from fzc.backends.asl.flow import Arc
 from fzc.backends.asl.states import Ctx
 from fzc.source import Source
 from fzc.wire.plan import Plan, Workflow
 
-__all__ = ["definition", "emit", "render"]
+__all__ = ["definition", "emit", "redirected", "render"]
 
 
 # The CloudFormation backend embeds the very definitions this backend writes (and the quota
@@ -103,11 +114,22 @@ _built = per_plan(lambda plan: {})
 def definition(plan: Plan, workflow: Workflow, source: Source | None = None) -> tuple[dict, dict]:
     """The workflow's ASL definition and its DefinitionSubstitutions (key -> CFN value).
     Callers share the result: read it, never change it."""
+    return _build(plan, workflow, source)[0]
+
+
+def redirected(plan: Plan, workflow: Workflow, source: Source | None = None) -> dict[Arc, str]:
+    """The transitions the definition sends elsewhere (to this loop entry, or "" for the
+    end): those closing a loop nested deeper than `layout.MAX_DEPTH` frames."""
+    return _build(plan, workflow, source)[1]
+
+
+def _build(plan: Plan, workflow: Workflow, source: Source | None):
     done = _built(plan).get(workflow.logical_id)
     if done is None or done[0] is not workflow or done[1] is not source:
         ctx = Ctx(flow.build(plan, workflow), lines.finder(plan, source))
         body = compiler.machine(ctx)
-        done = (workflow, source, (body, {k: ctx.subs[k] for k in sorted(ctx.subs)}))
+        built = ((body, {k: ctx.subs[k] for k in sorted(ctx.subs)}), ctx.redirected)
+        done = (workflow, source, built)
         _built(plan)[workflow.logical_id] = done
     return done[2]
 

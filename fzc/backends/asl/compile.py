@@ -69,6 +69,9 @@ class Scope:
         self.special_names: dict[Special, str] = {}
         self.queue: deque[tuple] = deque()
         self.layout = layout or Layout(ctx.flow, nodes, special, entries, depth, root_fans)
+        lay = self.layout  # its arcs closing a cycle, where it is MAX_DEPTH deep (FZ4005)
+        cut = (a for k in lay.nodes if k in lay.graph for a in lay.arcs(k))
+        ctx.redirected |= {a: lay.again for a in cut if (a.source, a.target) in lay.cut}
         self.loops: dict[str, loops.Machine] = {}
         self._region: Region | None = None
         self.entered: dict[str, str] = {}  # step of the serial region -> its "(enter)" Pass
@@ -203,12 +206,16 @@ class Scope:
         return self.go(self._fanout(key, label, targets, f"fan-out after {key}"))
 
     def _catch(self, key: str) -> dict:
-        arcs = self.flow.out(key, "catch")
-        if not arcs:
-            return {}
         # ResultPath keeps the input and adds the error, so the handler sees both (G-ASL-3)
-        catcher = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error"}
-        return {"Catch": [catcher | {"Next": self.state(self.layout.dest(arcs[0]))}]}
+        catchers = [
+            {
+                "ErrorEquals": list(a.errors),
+                "ResultPath": "$.error",
+                "Next": self.state(self.layout.dest(a)),
+            }
+            for a in self.flow.out(key, "catch")
+        ]
+        return {"Catch": catchers} if catchers else {}
 
     def _choice(self, key: str) -> dict:
         step = self.flow.steps[key]

@@ -336,7 +336,7 @@ class Layout:
         units = [self.unit_of[h] for h in heads]
         if len(set(units)) < len(units):
             return None  # two entries of one loop
-        catches = {self.unit_of.get(self.dest(a)) for a in self.out(s, "catch")[:1]}
+        catches = {self.unit_of.get(self.dest(a)) for a in self.out(s, "catch")}
         lanes = [u for u in units if set(self.dag.predecessors(u)) == {s} and u not in catches]
         joins = {u for u in units if u not in lanes}
         for lane in lanes:

@@ -7,8 +7,14 @@ receives: CloudFormation sends the `Definition` as compact JSON, with every
 states (its own guard: a machine that large is unreadable in the console and its executions
 run into the 25,000-event history quota).
 
-`check(plan)` returns one `Excess` per workflow over a limit; the caller turns each into the
-diagnostic FZ4001 (`state-machine-too-large`, an error: nothing is emitted).
+fzc also refuses a definition that would not do what the diagram says: loops (and Parallel
+branches) nest at most `layout.MAX_DEPTH` frames deep; a loop deeper still is not lowered
+as a loop, and each transition closing it would go back to the enclosing loop's entry (or
+end the flow) instead.
+
+`check(plan)` returns one `Excess` per workflow over a limit, and one per transition such a
+loop would send elsewhere; the caller turns each into its diagnostic: FZ4001
+(`state-machine-too-large`) or FZ4005 (`workflow-too-deep`), errors: nothing is emitted.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from fzc.backends.asl.layout import MAX_DEPTH
 from fzc.source import Source, Span
 from fzc.wire.plan import Plan, Workflow
 
@@ -26,6 +33,10 @@ SUBSTITUTED_BYTES = 100  # what a `${placeholder}` is assumed to become (an ARN 
 SPLIT_HELP = (
     "split the workflow: draw part of it as a Step Functions node of its own and start it "
     "from this one"
+)
+DEEP_HELP = (
+    "nest fewer loops: draw the innermost ones as a Step Functions node of their own, started "
+    "from this workflow, or let this edge go back to a step of an enclosing loop"
 )
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
@@ -40,6 +51,8 @@ class Excess:
     states: int
     message: str
     help: str
+    code: str = "FZ4001"
+    label: str = "this workflow"
 
 
 def measure(body: dict) -> tuple[int, int]:
@@ -95,11 +108,51 @@ def too_many_steps(workflow: Workflow) -> Excess | None:
     )
 
 
+def too_deep(plan: Plan, workflow: Workflow, source: Source | None = None) -> list[Excess]:
+    """Each transition closing a loop nested deeper than MAX_DEPTH frames, located at its
+    edge: the definition would send it elsewhere."""
+    from fzc.backends.asl import redirected
+
+    edges = {e.index: e for e in plan.diagram.edges}
+    steps = {s.key: s for s in workflow.steps}
+    return [
+        Excess(
+            workflow.logical_id,
+            edges[arc.edge].span if arc.edge in edges else workflow.span,
+            0,
+            0,
+            f"this way back to `{_node(steps, arc.target)}` closes a loop nested more than "
+            f"{MAX_DEPTH} deep (loops and parallel branches): state machine "
+            f"`{workflow.logical_id}` would {_instead(steps, again)} instead",
+            DEEP_HELP,
+            "FZ4005",
+            "this way back",
+        )
+        for arc, again in sorted(redirected(plan, workflow, source).items(), key=_edge)
+    ]
+
+
+def _edge(item: tuple) -> tuple[int, str, str]:
+    arc = item[0]
+    return (arc.edge if arc.edge is not None else -1, arc.source, arc.target)
+
+
+def _node(steps: dict, key: str) -> str:
+    step = steps.get(key)
+    return step.node if step is not None else key
+
+
+def _instead(steps: dict, again: str) -> str:
+    return f"go back to `{_node(steps, again)}`" if again else "end"
+
+
 def check(plan: Plan, source: Source | None = None) -> list[Excess]:
-    """Every workflow of the plan whose definition would be rejected."""
+    """Every workflow of the plan whose definition would be rejected: too large, else each
+    transition it would send elsewhere (too deep)."""
     from fzc.backends.asl import definition
 
-    found = (
-        too_many_steps(wf) or excess(wf, definition(plan, wf, source)[0]) for wf in plan.workflows
-    )
-    return [e for e in found if e is not None]
+    found: list[Excess] = []
+    for wf in plan.workflows:
+        over = too_many_steps(wf) or excess(wf, definition(plan, wf, source)[0])
+        found += [over] if over is not None else too_deep(plan, wf, source)
+    return found

@@ -33,7 +33,7 @@ from __future__ import annotations
 import networkx as nx
 
 from fzc.backends.asl import loops
-from fzc.backends.asl.flow import ROOT
+from fzc.backends.asl.flow import ANY_ERROR, ROOT
 from fzc.backends.asl.layout import FINISH
 from fzc.backends.asl.states import BUILDERS, LOOP_REPEATS, pass_state
 from fzc.backends.asl.steps import JOIN_PREFERENCE, choice_rules, has_branches, rule, step_kind
@@ -145,8 +145,8 @@ class Region:
         return self._caught(source, unit)
 
     def _caught(self, source: str, unit: str) -> bool:
-        """Whether `source`'s Catch leads into the region at `unit`."""
-        caught = (self.layout.dest(a) for a in self.flow.out(source, "catch")[:1])
+        """Whether one of `source`'s catchers leads into the region at `unit`."""
+        caught = (self.layout.dest(a) for a in self.flow.out(source, "catch"))
         return any(self.layout.unit_of.get(t) == unit for t in caught)
 
     def _must(self) -> set[str]:
@@ -323,13 +323,18 @@ class Region:
         return body | {"ResultSelector": {"Payload.$": "$.Payload"}, "ResultPath": "$.data"}
 
     def _catch(self, i: int, key: str) -> dict:
-        arcs = self.flow.out(key, "catch")
-        if not arcs:
-            return {}
-        handler = self.layout.dest(arcs[0])
-        catcher = {"ErrorEquals": ["States.ALL"], "ResultPath": DATA + ".error"}
-        then = self._mark(key, self._due([handler], key), "failed", self.skip[i])
-        return {"Catch": [catcher | {"Next": then}]}
+        """A catcher per catch arc, each marking its handler due."""
+        catchers = [
+            {
+                "ErrorEquals": list(a.errors),
+                "ResultPath": DATA + ".error",
+                "Next": self._mark(
+                    key, self._due([self.layout.dest(a)], key), _failed(a), self.skip[i]
+                ),
+            }
+            for a in self.flow.out(key, "catch")
+        ]
+        return {"Catch": catchers} if catchers else {}
 
     def _choice(self, i: int, key: str) -> dict:
         step = self.flow.steps[key]
@@ -499,6 +504,11 @@ class Region:
 
     def _take(self, label: str) -> str:
         return self.ctx.names.take(label)
+
+
+def _failed(arc) -> str:
+    """What a catcher's mark is named after: "failed", or the errors it catches."""
+    return "failed" if arc.errors == (ANY_ERROR,) else ", ".join(arc.errors)
 
 
 def _first(entry: tuple[int, set[str]]) -> int:

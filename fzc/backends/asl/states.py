@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from fzc.backends.asl.flow import ROOT, Flow
+from fzc.backends.asl.flow import ROOT, Arc, Flow
 from fzc.backends.asl.names import Names
 from fzc.wire import ids
 from fzc.wire.decisions import says_error
@@ -76,6 +76,9 @@ class Ctx:
     line_of: Callable[[int], int | None]  # character offset -> .fz line
     names: Names = field(default_factory=Names)
     subs: dict[str, object] = field(default_factory=dict)
+    # an arc closing a cycle in a frame MAX_DEPTH deep -> the loop entry (or FINISH) it goes
+    # to instead: the compiler refuses such a definition (FZ4005, `quotas.py`)
+    redirected: dict[Arc, str] = field(default_factory=dict)
 
     @cached_property
     def loops(self) -> dict[str, str]:

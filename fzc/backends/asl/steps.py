@@ -32,12 +32,12 @@ def branch_rules(flow: Flow, key: str) -> tuple[list[tuple[str, Arc]], tuple[str
 
 
 def live_arcs(flow: Flow, key: str) -> list[Arc]:
-    """The transitions the lowering writes for a step: its way on, its Catch (the first),
-    a decision's rules and Default."""
+    """The transitions the lowering writes for a step: its way on, its catchers, a
+    decision's rules and Default."""
     if flow.steps[key].kind == "choice" and flow.out(key, "branch"):
         rules, (_, default) = branch_rules(flow, key)
         return [arc for _, arc in rules] + [default]
-    return flow.out(key, "next") + flow.out(key, "catch")[:1]
+    return flow.out(key, "next") + flow.out(key, "catch")
 
 
 def choice_rules(scope, key: str) -> tuple[list[tuple[str, str]], tuple[str, str]]:
