@@ -8,15 +8,16 @@ realise no step (Retry wrappers, Pass states, error plumbing a backend may add),
 follows flow.py: in a serially lowered machine a state leads past the guards `<step> (if due)`
 to the steps whose flags it sets, and a state of b that comes after a state of a on every way
 on also realises it (the sequence runs it); there, a step that runs after a whatever a does is
-not "elsewhere" either. Guards realise no step and are never mapped to one.
+not "elsewhere" either. Guards and a loop's own states (its checks, Passes and limits)
+realise no step and are never mapped to one; flags go through listed loops (rounds.py).
 
 In any machine a transition a -> c may also be *implied*: a fan-out whose one branch always
 runs into its other target is lowered as a chain (a -> b -> c for a -> b, a -> c, b -> c: c
 waits for b anyway), so a leads to c only through b. That is read from the two post-dominator
 trees (flow.py), in constant time per state reached: a (not a decision: each branch is a rule
 of its own) goes on only to steps b of its own transitions that the diagram runs c after on
-every way on, and c comes after a's way on in the definition. Skipping b, or reaching c on
-one branch of a Choice only, is still drift.
+every way on, and c comes after a's way on in the definition (serially lowered: c or its
+guard). Skipping b, or reaching c on one branch of a Choice only, is still drift.
 """
 
 from __future__ import annotations
