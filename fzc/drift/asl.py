@@ -38,6 +38,7 @@ REPORT = "$.result.report.next"  # where a loop's round reports how it ended
 # the fields of the wrapper fzc's loops keep around a round's data: a Choice testing only
 # these steers a loop (another round, where to start it, where to leave), it decides nothing
 LOOP_FIELDS = frozenset({AT, "$.round", REPORT})
+UNWRAP = "$.data.Payload"  # a serial region's steps' data, as its end hands it on
 # the flags a Pass appends to the due list, as `due.$` (an intrinsic) or `due` (a literal)
 _APPEND = re.compile(r"States\.Format\('\{\}([^'{}]*)',\s*\$\.due\)")
 # ... or, leaving a listed loop, the flags of another field and its own (`!n3`: past the limit)
@@ -69,7 +70,7 @@ class State:
     records: tuple[str, ...] = ()  # flags it appends to a listed loop's `at`
     takes: str = ""  # the field whose flags it adds to the due list (`$.at`, `$.result.at`)
     reports: bool = False  # it ends a listed round, reporting its ways on as `next`
-    loop: bool = False  # a loop's own Pass: it keeps the wrapper or the report, no step's data
+    own: bool = False  # the lowering's own Pass (a loop's, a serial region's end): no step's
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,15 +206,18 @@ def _records(state: dict) -> tuple[str, ...]:
     return _flags(found[1]) if found else ()
 
 
-def _keeps_loop(state: dict) -> bool:
-    """Whether a Pass is a loop's own: it writes the wrapper or the report (round, at, next)
-    or reads them (`$.at`, `$.result...`) instead of a step's data."""
+def _own(state: dict) -> bool:
+    """Whether a Pass is the lowering's own, not a step's: a loop's, which writes its wrapper
+    or report (round, at, next) or reads them (`$.at`, `$.result...`), or a serial region's
+    end, which unwraps the steps' data (`OutputPath: $.data.Payload`)."""
     if state.get("Type") != "Pass":
         return False
     params = _params(state)
     paths = [*_strings(params), state.get("OutputPath"), state.get("InputPath")]
-    return bool({k.removesuffix(".$") for k in params} & _LOOP_KEYS) or any(
-        isinstance(p, str) and p.startswith(_LOOP_PATHS) for p in paths
+    return (
+        bool({k.removesuffix(".$") for k in params} & _LOOP_KEYS)
+        or any(isinstance(p, str) and p.startswith(_LOOP_PATHS) for p in paths)
+        or state.get("OutputPath") == UNWRAP
     )
 
 
@@ -323,7 +327,7 @@ def _state(full: str, prefix: str, state: dict, nexts, end: bool, targets) -> St
         records=_records(state),
         takes=takes,
         reports=_reports(state),
-        loop=_keeps_loop(state),
+        own=_own(state),
     )
 
 

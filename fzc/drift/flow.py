@@ -50,9 +50,9 @@ class Flow:
     rank: dict[str, tuple[int, int]]
     serial: bool  # the machine keeps a due list
     # the lowering's own states, never a step's: guards and other Choices on the due list or
-    # a loop's fields, a loop's own Passes, and the Fail ending a loop that went round too
-    # often (fzc raises its own errors as `fzc.*`; a failure end event's error is named
-    # after its label)
+    # a loop's fields, a loop's own Passes, a serial region's end, and the Fail ending a loop
+    # that went round too often (fzc raises its own errors as `fzc.*`; a failure end event's
+    # error is named after its label)
     plumbing: frozenset[str]
     # a serial machine's steps behind guards -> the guards that run them when they are due
     guarded_by: dict[str, tuple[str, ...]]
@@ -115,7 +115,7 @@ def _serial_leads(m: asl.Machine, guards: frozenset[str], rank, due: Guarded) ->
         plain = [
             (past.get(v, v), how)
             for v, how in _transitions(m, st)
-            if how != "choice" or not st.tests
+            if (how != "choice" or not st.tests) and n not in listed.restarts
         ]
         flagged = [(run, "flag") for flag in st.marks for run in listed.resolve(st.frame, flag, n)]
         leads[n] = plain + flagged
@@ -123,11 +123,11 @@ def _serial_leads(m: asl.Machine, guards: frozenset[str], rank, due: Guarded) ->
 
 
 def _plumbing(st: asl.State) -> bool:
-    """A loop's own Choice, Pass or Fail, or a Choice on the due list only (a guard is one
-    too; the caller has those)."""
+    """A loop's own Choice, Pass or Fail, a serial region's end, or a Choice on the due list
+    only (a guard is one too; the caller has those)."""
     if st.type == "Choice":
         return bool(st.variables) and st.variables <= asl.LOOP_FIELDS | {asl.DUE}
-    return st.loop or st.error.startswith(OWN_ERRORS)
+    return st.own or st.error.startswith(OWN_ERRORS)
 
 
 def after_in(rank: dict[str, tuple[int, int]], later: str, earlier: str) -> bool:

@@ -51,6 +51,7 @@ class Round:
     again: frozenset[str]  # the `@<entry>` flags its loop check goes round again on
     recorded: dict[str, tuple[str, ...]]  # a reported flag -> the flags recorded for it
     leaves: bool  # leaving the loop adds the recorded flags to the enclosing due list
+    restarts: frozenset[str]  # the states starting the next round (where the flags say)
 
 
 class Rounds:
@@ -75,6 +76,8 @@ class Rounds:
                     self.bodies[name] = frame
                     self.frames[frame] = _read(m, name, starts[0])
         self.entering = self._entering()
+        # going round again is where the flags say, never along the way back to the body
+        self.restarts = frozenset(n for r in self.frames.values() for n in r.restarts)
 
     def _entering(self) -> dict[tuple[str, str], list[str]]:
         """(a listed loop's body, flag of its frame) -> the entries recorded in `$.at` when
@@ -144,18 +147,20 @@ class Rounds:
 
 def _read(m: asl.Machine, body: str, start: str) -> Round:
     """A listed loop's Round, from the states after its body: the Choices on its own fields
-    and the Passes recording flags, up to where it goes round again or leaves."""
+    and the Passes recording flags, up to where it goes round again (a state going back to
+    the body), fails, or leaves (every other state reached: each must take `$.result.at`)."""
     recorded: dict[str, list[str]] = {}
     again: set[str] = set()
-    leaves = False
+    restarts: set[str] = set()
+    leaving: list[bool] = []
     queue = deque(v for v, how in m.states[body].nexts if how == "next")
     seen = set(queue)
     while queue:
-        st = m.states.get(queue.popleft())
+        name = queue.popleft()
+        st = m.states.get(name)
         if st is None:
             continue
-        leaves = leaves or st.takes == asl.RESULT_AT
-        if st.type == "Choice" and st.variables and st.variables <= asl.LOOP_FIELDS:
+        if st.type == "Choice" and st.variables <= asl.LOOP_FIELDS:
             for nxt, tests in st.rules:
                 reported = sorted(f for v, f in tests if v == asl.REPORT)
                 target = m.states.get(nxt)
@@ -163,18 +168,22 @@ def _read(m: asl.Machine, body: str, start: str) -> Round:
                     recorded.setdefault(f, []).extend(target.records)
                 if target is not None and any(v == body for v, _ in target.nexts):
                     again.update(f for f in reported if f.startswith(AGAIN))
+        elif any(v == body for v, _ in st.nexts):
+            restarts.add(name)
+            continue
         elif not (st.type == "Pass" and st.records):
+            leaving += [st.takes == asl.RESULT_AT] if st.type != "Fail" else []
             continue
         for v, _ in st.nexts:
             if v not in seen:
                 seen.add(v)
                 queue.append(v)
-    first = m.states[start]
     return Round(
         m.states[body].frame,
         start,
-        first.takes == asl.AT,
+        m.states[start].takes == asl.AT,
         frozenset(again),
         {f: tuple(rs) for f, rs in recorded.items() if rs},
-        leaves,
+        bool(leaving) and all(leaving),
+        frozenset(restarts),
     )

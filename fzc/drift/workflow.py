@@ -165,7 +165,7 @@ class WorkflowCheck:
                     self.contracted.add(step.key)
                 continue
             near = self._near(step.key, taken)
-            pool = sorted(n for n in near if self._free_of(n, want))
+            pool = sorted(n for n in near if self._free_of(n, want, step.key))
             if pool:
                 best = max(
                     pool,
@@ -189,9 +189,12 @@ class WorkflowCheck:
             return ("Pass", "Succeed", "Fail")
         return ("Fail", "Succeed", "Pass") if says_error(step.label) else STATE_TYPES["end"]
 
-    def _free_of(self, state: str, kind: str) -> bool:
-        """Whether an unmapped state may realise a step of that state type."""
-        return self.m.states[state].type == kind and state not in self.flow.plumbing
+    def _free_of(self, state: str, kind: str, step: str) -> bool:
+        """Whether an unmapped state may realise a step of that state type: not one of the
+        lowering's own, and not one that sets flags (leads on) for a step that does not."""
+        st = self.m.states[state]
+        leads_on = bool(st.marks) and not self.leaving.get(step)
+        return st.type == kind and state not in self.flow.plumbing and not leads_on
 
     def _no_choice(self, step) -> None:
         node = self.x.plan.diagram.by_id[step.node]
@@ -259,9 +262,13 @@ class WorkflowCheck:
 
     def _between(self, a: str, c: str, state: str) -> bool:
         """Whether a state realises a step b the diagram runs between a and c: a -> b is one
-        of a's transitions, and c comes after b on every way on in the diagram."""
+        of a's transitions, and c comes after b on every way on in the diagram, b not before
+        a (a way back to b reaches c only by leaving its loop, which a need not do)."""
         return any(
-            b != c and b in self.expected.get(a, ()) and self._always(c, b)
+            b != c
+            and b in self.expected.get(a, ())
+            and self._always(c, b)
+            and not self._always(a, b)
             for b in self._steps_of(state)
         )
 
