@@ -146,38 +146,27 @@ class Rounds:
 
 
 def _read(m: asl.Machine, body: str, start: str) -> Round:
-    """A listed loop's Round, from the states after its body: the Choices on its own fields
-    and the Passes recording flags, up to where it goes round again (a state going back to
-    the body), fails, or leaves (every other state reached: each must take `$.result.at`)."""
+    """A listed loop's Round, from the states after its body (`_after_round`): its Choices'
+    rules reading the report, where it goes round again (a state going back to the body),
+    and where it leaves (every other state reached but a Fail: each must take
+    `$.result.at`)."""
     recorded: dict[str, list[str]] = {}
     again: set[str] = set()
     restarts: set[str] = set()
     leaving: list[bool] = []
-    queue = deque(v for v, how in m.states[body].nexts if how == "next")
-    seen = set(queue)
-    while queue:
-        name = queue.popleft()
-        st = m.states.get(name)
-        if st is None:
-            continue
-        if st.type == "Choice" and st.variables <= asl.LOOP_FIELDS:
-            for nxt, tests in st.rules:
+    for name, st in _after_round(m, body):
+        if _collects(st):
+            for nxt, tests in st.rules if st.type == "Choice" else ():
                 reported = sorted(f for v, f in tests if v == asl.REPORT)
                 target = m.states.get(nxt)
                 for f in reported if target is not None else ():
                     recorded.setdefault(f, []).extend(target.records)
-                if target is not None and any(v == body for v, _ in target.nexts):
+                if target is not None and _goes_back(target, body):
                     again.update(f for f in reported if f.startswith(AGAIN))
-        elif any(v == body for v, _ in st.nexts):
+        elif _goes_back(st, body):
             restarts.add(name)
-            continue
-        elif not (st.type == "Pass" and st.records):
-            leaving += [st.takes == asl.RESULT_AT] if st.type != "Fail" else []
-            continue
-        for v, _ in st.nexts:
-            if v not in seen:
-                seen.add(v)
-                queue.append(v)
+        elif st.type != "Fail":
+            leaving.append(st.takes == asl.RESULT_AT)
     return Round(
         m.states[body].frame,
         start,
@@ -187,3 +176,32 @@ def _read(m: asl.Machine, body: str, start: str) -> Round:
         bool(leaving) and all(leaving),
         frozenset(restarts),
     )
+
+
+def _after_round(m: asl.Machine, body: str):
+    """The states reached from a listed loop's body through its collecting states (`_collects`),
+    each once, with the first states past them."""
+    queue = deque(v for v, how in m.states[body].nexts if how == "next")
+    seen = set(queue)
+    while queue:
+        name = queue.popleft()
+        st = m.states.get(name)
+        if st is None:
+            continue
+        yield name, st
+        for v, _ in st.nexts if _collects(st) else ():
+            if v not in seen:
+                seen.add(v)
+                queue.append(v)
+
+
+def _collects(st: asl.State) -> bool:
+    """A state gathering what a round reported: a Choice on the loop's fields only, or a
+    Pass recording flags in `at`."""
+    if st.type == "Choice":
+        return st.variables <= asl.LOOP_FIELDS
+    return st.type == "Pass" and bool(st.records)
+
+
+def _goes_back(st: asl.State, body: str) -> bool:
+    return any(v == body for v, _ in st.nexts)
