@@ -1,14 +1,16 @@
 """Listed loops as the workflow check reads them (fzc/backends/asl/loops.py and serial.py).
 
-A listed loop's round is a serial region of its own (the frame `<body>/0/`) whose steps flag
+A listed loop's round (the frame `<body>/0/`) is a serial region of its own whose steps flag
 every way on they take: a flag one of the round's guards tests runs that step in this round,
 `@n3` asks for another round starting at n3, any other flag is a way out of the loop. The
-round ends reporting its due list (`"next.$": "$.due"`); after it, Choice/Pass pairs test the
-report and gather in `$.result.at` the entries the next round starts at and the ways out, as
-flags of the enclosing frame; the loop check goes round again (`at` from `$.result.at`) while
-the report asks for it, and leaving the loop adds `$.result.at` to the enclosing due list. A
-loop with several entries starts each round with the due list `$.at`: entering it, guards on
-the enclosing due list run Passes that record each entry that is due in `$.at`.
+round ends reporting its due list (`"next.$": "$.due"`), or, a round with no due list, a
+list of flags (`"next": "|@n3|n7|"`, which asl.py reads as flags that Pass sets); after it,
+Choice/Pass pairs test the report and gather in `$.result.at` the entries the next round
+starts at and the ways out, as flags of the enclosing frame; the loop check goes round again
+(`at` from `$.result.at`) while the report asks for it, and leaving the loop adds
+`$.result.at` to the enclosing due list. A loop with several entries starts each round with
+the due list `$.at`: entering it, guards on the enclosing due list run Passes that record
+each entry that is due in `$.at`.
 
 So a flag set in a listed round leads (`Rounds.resolve`):
 
@@ -21,10 +23,11 @@ So a flag set in a listed round leads (`Rounds.resolve`):
   leaves into that round);
 
 and a flag whose guard runs a listed loop's "(loop)" Pass (or one of its entry Passes) leads
-on to where each entry it records runs in the round. An edited report, collecting rule, loop
-check or entry guard loses that way, and the check reports its edge. Everything is read once
-per loop (its collecting states are its own); a flag is resolved in time bounded by how deep
-loops nest.
+on to where each entry it records runs in the round. The way from the loop check back to the
+body leads nowhere: a round starts again only where the flags say. An edited report,
+collecting rule, loop check or entry guard loses that way, and the check reports its edge.
+Everything is read once per loop (its collecting states are its own); a flag is resolved in
+time bounded by how deep loops nest.
 """
 
 from __future__ import annotations
