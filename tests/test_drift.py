@@ -605,8 +605,8 @@ def _in(folder: Path, *args: str):
 # check says then. review/ and pages/ hold listed loops (rounds that report every way on they
 # took, `|@n3|n7|`: with a due list and several entries; as a literal list), edited where the
 # loop reads the report, records entries or goes round again. tests/drift/plain/<case>/ is the
-# same for machines without a due list (a fan-out lowered as a chain, decisions, a loop's
-# round), where the check once reported fzc's own output.
+# same for machines without a due list (a fan-out lowered as a chain, decisions, one testing
+# a field named `due`, a loop's round), where the check once reported fzc's own output.
 
 SERIAL = DATA / "serial"
 PLAIN = DATA / "plain"

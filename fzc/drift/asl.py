@@ -70,7 +70,7 @@ class State:
     records: tuple[str, ...] = ()  # flags it appends to a listed loop's `at`
     takes: str = ""  # the field whose flags it adds to the due list (`$.at`, `$.result.at`)
     reports: bool = False  # it ends a listed round, reporting its ways on as `next`
-    own: bool = False  # the lowering's own Pass (a loop's, a serial region's end): no step's
+    own: bool = False  # the lowering's own (a loop's Pass, a serial region's end or due test)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,9 +207,14 @@ def _records(state: dict) -> tuple[str, ...]:
 
 
 def _own(state: dict) -> bool:
-    """Whether a Pass is the lowering's own, not a step's: a loop's, which writes its wrapper
-    or report (round, at, next) or reads them (`$.at`, `$.result...`), or a serial region's
-    end, which unwraps the steps' data (`OutputPath: $.data.Payload`)."""
+    """Whether a state is the lowering's own, not a step's: a Choice reading only the due
+    list (`*|n4|*`, `*|!*`: a decision tests a value with StringEquals, even one named `due`);
+    a loop's Pass, which writes its wrapper or report (round, at, next) or reads them (`$.at`,
+    `$.result...`); a serial region's end, which unwraps the steps' data (`OutputPath:
+    $.data.Payload`)."""
+    rules = state.get("Choices")
+    if state.get("Type") == "Choice" and isinstance(rules, list):
+        return bool(rules) and all(_on_due_list(r) for r in rules)
     if state.get("Type") != "Pass":
         return False
     params = _params(state)
@@ -219,6 +224,18 @@ def _own(state: dict) -> bool:
         or any(isinstance(p, str) and p.startswith(_LOOP_PATHS) for p in paths)
         or state.get("OutputPath") == UNWRAP
     )
+
+
+def _on_due_list(rule) -> bool:
+    """Whether every test of a Choice rule (through And / Or / Not) matches the due list."""
+    if not isinstance(rule, dict):
+        return False
+    inner = [*(rule.get("And") or []), *(rule.get("Or") or [])]
+    inner += [rule["Not"]] if "Not" in rule else []
+    if inner:
+        return all(_on_due_list(r) for r in inner)
+    pattern = rule.get("StringMatches")
+    return rule.get("Variable") == DUE and isinstance(pattern, str) and pattern.startswith("*|")
 
 
 def _match(rule) -> tuple[str, str] | None:

@@ -125,8 +125,8 @@ def _serial_leads(m: asl.Machine, guards: frozenset[str], rank, due: Guarded) ->
 def _plumbing(st: asl.State) -> bool:
     """A loop's own Choice, Pass or Fail, a serial region's end, or a Choice on the due list
     only (a guard is one too; the caller has those)."""
-    if st.type == "Choice":
-        return bool(st.variables) and st.variables <= asl.LOOP_FIELDS | {asl.DUE}
+    if st.type == "Choice" and st.variables and st.variables <= asl.LOOP_FIELDS:
+        return True
     return st.own or st.error.startswith(OWN_ERRORS)
 
 
