@@ -602,9 +602,11 @@ def _in(folder: Path, *args: str):
 # diagram.fz; expected.txt, what `fzc check --against` its own compiled template says;
 # <edit>.json, edits to that template (a state by its flattened name, `Outer/0/Inner`: `set`
 # replaces fields, `drop` removes a list item, `add` adds the state) and <edit>.txt, what the
-# check says then. tests/drift/plain/<case>/ is the same for machines without a due list
-# (a fan-out lowered as a chain, decisions, a loop's round), where the check once reported
-# fzc's own output.
+# check says then. review/ and pages/ hold listed loops (rounds that report every way on they
+# took, `|@n3|n7|`: with a due list and several entries; as a literal list), edited where the
+# loop reads the report, records entries or goes round again. tests/drift/plain/<case>/ is the
+# same for machines without a due list (a fan-out lowered as a chain, decisions, one testing
+# a field named `due`, a loop's round), where the check once reported fzc's own output.
 
 SERIAL = DATA / "serial"
 PLAIN = DATA / "plain"
@@ -705,6 +707,27 @@ def test_generated_serial_workflows_agree_with_their_template(n, seed):
     plan = _generated(n, seed)
     doc = document(plan, Options())
     assert json.dumps(_machine_definition(doc)).count("(if due)") >= n // 20
+    found = drift_check.check(plan, doc, "t")
+    assert [d.message for d in found.diagram + found.template] == []
+
+
+# bench/gen.py diagrams with loops whose rounds take several ways at once (listed loops: their
+# rounds report `|@n3|n7|`), between them: rounds with a due list and rounds reporting a literal
+# list, loops entered at several steps, loops nested 1 to 4 deep, and a fan-out whose one lane
+# runs through a loop into its other target. Each gave false FZ5002/FZ5003 before drift read
+# listed rounds (bench/gen.py 20 --seed 2 --back 0.1: 8).
+LOOPY = [(20, 2, 0.1), (20, 1, 0.05), (20, 22, 0.05), (40, 1, 0.05), (40, 10, 0.05)]
+LOOPY += [(40, 26, 0.1), (80, 22, 0.1), (80, 25, 0.1), (80, 29, 0.1), (80, 31, 0.05)]
+
+
+@pytest.mark.parametrize("n, seed, back", LOOPY)
+def test_generated_listed_loops_agree_with_their_template(n, seed, back):
+    from fzc import drift as drift_check
+    from fzc.backends.cfn.document import document
+
+    plan = _generated(n, seed, back)
+    doc = document(plan, Options())
+    assert '"next.$": "$.due"' in json.dumps(_machine_definition(doc)), "no listed round"
     found = drift_check.check(plan, doc, "t")
     assert [d.message for d in found.diagram + found.template] == []
 

@@ -8,6 +8,7 @@ files and AWS; everything here is pure: a plan and a template (as data) in, diag
 - links.py     the connections a template realises, by meaning (one extractor per type)
 - asl.py       state machine definitions as graphs
 - flow.py      where each state leads (the serial lowering's due flags read), what runs after what
+- rounds.py    where a flag goes through a listed loop (its round's report, entries, next round)
 - expect.py    what the plan says must exist (entities, links per edge)
 - match.py     diagram entities <-> template resources (networkx bipartite matching)
 - compare.py   findings (FZ5001-FZ5005), workflow.py for state machine transitions

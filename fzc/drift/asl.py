@@ -9,6 +9,15 @@ The serial lowering of entangled fan-outs (fzc/backends/asl/serial.py) keeps a d
 `"|n4|n7|"` where it starts), a guard is a Choice whose every rule tests one
 (`StringMatches: "*|n4|*"`). Each state records the flags it appends and the rules it tests
 on them; flow.py reads what they mean.
+
+A *listed* loop (fzc/backends/asl/loops.py) keeps its wrapper beside the due list: `at`, the
+flags of the entries a round starts at and the ways out taken so far, which a Pass appends to
+(`"at.$": "States.Format('{}n3|', $.at)"`, or `$.result.at` after a round); the round starts
+with its due list taken from `$.at`, ends reporting its due list (`"next.$": "$.due"`), or a
+list of flags where it has no due list (`"next": "|@n3|n7|"`: read as the flags that Pass
+sets), and leaving the loop takes `$.result.at` into the enclosing due list. Each state
+records what it appends to `at`, the field it takes flags from, whether it reports, and each
+Choice rule's flag tests on any field (`*|@n3|*` on `$.result.report.next`).
 """
 
 from __future__ import annotations
@@ -23,8 +32,22 @@ _PLACEHOLDER = re.compile(r"\$\{([^}!][^}]*)\}")
 _CALL_KEYS = ("Resource", "Parameters", "Arguments")
 TERMINAL = ("Succeed", "Fail")
 DUE = "$.due"  # where the serial lowering keeps its due list
+AT = "$.at"  # a listed loop's entries to start at and ways out taken
+RESULT_AT = "$.result.at"  # the same, gathered after a round
+REPORT = "$.result.report.next"  # where a loop's round reports how it ended
+# the fields of the wrapper fzc's loops keep around a round's data: a Choice testing only
+# these steers a loop (another round, where to start it, where to leave), it decides nothing
+LOOP_FIELDS = frozenset({AT, "$.round", REPORT})
+UNWRAP = "$.data.Payload"  # a serial region's steps' data, as its end hands it on
 # the flags a Pass appends to the due list, as `due.$` (an intrinsic) or `due` (a literal)
 _APPEND = re.compile(r"States\.Format\('\{\}([^'{}]*)',\s*\$\.due\)")
+# ... or, leaving a listed loop, the flags of another field and its own (`!n3`: past the limit)
+_MERGE = re.compile(r"States\.Format\('\{\}\{\}([^'{}]*)',\s*\$\.due,\s*(\$[\w.]+)\)")
+# the flags a Pass appends to a listed loop's `at` (`$.at`, or `$.result.at` after a round)
+_RECORD = re.compile(r"States\.Format\('\{\}([^'{}]*)',\s*\$(?:\.result)?\.at\)")
+# what a loop's own Passes write or read: its wrapper (round, at) and a round's report
+_LOOP_KEYS = frozenset({"round", "at", "report", "next"})
+_LOOP_PATHS = (AT, "$.result")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +65,12 @@ class State:
     serial: bool = False  # it writes the due list (even with no flag) or tests it
     error: str = ""  # a Fail's Error
     variables: frozenset[str] = frozenset()  # what a Choice's rules test
+    # each Choice rule: its Next and the flags it tests, as (field, flag), anywhere in it
+    rules: tuple[tuple[str, frozenset[tuple[str, str]]], ...] = ()
+    records: tuple[str, ...] = ()  # flags it appends to a listed loop's `at`
+    takes: str = ""  # the field whose flags it adds to the due list (`$.at`, `$.result.at`)
+    reports: bool = False  # it ends a listed round, reporting its ways on as `next`
+    own: bool = False  # the lowering's own (a loop's Pass, a serial region's end or due test)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,25 +159,119 @@ def _nexts(state: dict) -> list[tuple[str, str]]:
     return out
 
 
-def _marks(state: dict) -> tuple[str, ...] | None:
-    """The flags a Pass appends to the due list; None when it does not write one."""
+def _params(state: dict) -> dict:
+    """A Pass's Parameters ({} for any other state)."""
     params = state.get("Parameters")
-    if state.get("Type") != "Pass" or not isinstance(params, dict):
-        return None
+    return params if state.get("Type") == "Pass" and isinstance(params, dict) else {}
+
+
+def _flags(text: str) -> tuple[str, ...]:
+    return tuple(f for f in text.split("|") if f)
+
+
+def _marks(state: dict) -> tuple[tuple[str, ...] | None, str]:
+    """The flags a Pass appends to the due list (None when it does not write one), and the
+    field it takes more flags from (`$.at`: a listed round's start; `$.result.at`: leaving
+    a listed loop)."""
+    params = _params(state)
     literal, intrinsic = params.get("due"), params.get("due.$")
-    found = _APPEND.fullmatch(intrinsic) if isinstance(intrinsic, str) else None
-    text = found[1] if found else literal if isinstance(literal, str) else None
-    return None if text is None else tuple(f for f in text.split("|") if f)
+    if _listed(params.get("next")):  # a listed round ending where it reports its ways on
+        return _flags(params["next"]), ""
+    if not isinstance(intrinsic, str):
+        return (_flags(literal) if isinstance(literal, str) else None), ""
+    if intrinsic == AT:  # a listed round starts with the entries its loop's `at` lists
+        return (), intrinsic
+    merged = _MERGE.fullmatch(intrinsic)
+    if merged:
+        return _flags(merged[1]), merged[2]
+    found = _APPEND.fullmatch(intrinsic)
+    return (_flags(found[1]) if found else None), ""
 
 
-def _flag(rule) -> str | None:
-    """The flag a Choice rule tests the due list for (`*|n4|*`), if that is all it tests."""
-    if not isinstance(rule, dict) or rule.get("Variable") != DUE:
+def _listed(report) -> bool:
+    """Whether a round's report is a list of flags (`"|@n3|n7|"`), not one way on."""
+    return isinstance(report, str) and report.startswith("|") and report.endswith("|")
+
+
+def _reports(state: dict) -> bool:
+    """Whether a Pass ends a listed round: it reports the due list or a list of flags."""
+    params = _params(state)
+    return params.get("next.$") == DUE or _listed(params.get("next"))
+
+
+def _records(state: dict) -> tuple[str, ...]:
+    """The flags a Pass appends to a listed loop's `at`."""
+    text = _params(state).get("at.$")
+    found = _RECORD.fullmatch(text) if isinstance(text, str) else None
+    return _flags(found[1]) if found else ()
+
+
+def _own(state: dict) -> bool:
+    """Whether a state is the lowering's own, not a step's: a Choice reading only the due
+    list (`*|n4|*`, `*|!*`: a decision tests a value with StringEquals, even one named `due`);
+    a loop's Pass, which writes its wrapper or report (round, at, next) or reads them (`$.at`,
+    `$.result...`); a serial region's end, which unwraps the steps' data (`OutputPath:
+    $.data.Payload`)."""
+    rules = state.get("Choices")
+    if state.get("Type") == "Choice" and isinstance(rules, list):
+        return bool(rules) and all(_on_due_list(r) for r in rules)
+    if state.get("Type") != "Pass":
+        return False
+    params = _params(state)
+    paths = [*_strings(params), state.get("OutputPath"), state.get("InputPath")]
+    return (
+        bool({k.removesuffix(".$") for k in params} & _LOOP_KEYS)
+        or any(isinstance(p, str) and p.startswith(_LOOP_PATHS) for p in paths)
+        or state.get("OutputPath") == UNWRAP
+    )
+
+
+def _on_due_list(rule) -> bool:
+    """Whether every test of a Choice rule (through And / Or / Not) matches the due list."""
+    if not isinstance(rule, dict):
+        return False
+    inner = [*(rule.get("And") or []), *(rule.get("Or") or [])]
+    inner += [rule["Not"]] if "Not" in rule else []
+    if inner:
+        return all(_on_due_list(r) for r in inner)
+    pattern = rule.get("StringMatches")
+    return rule.get("Variable") == DUE and isinstance(pattern, str) and pattern.startswith("*|")
+
+
+def _match(rule) -> tuple[str, str] | None:
+    """The (field, flag) a Choice rule tests with `StringMatches: "*|<flag>|*"`, if it does."""
+    if not isinstance(rule, dict) or not isinstance(rule.get("Variable"), str):
         return None
     pattern = rule.get("StringMatches")
     if not isinstance(pattern, str) or not (pattern.startswith("*|") and pattern.endswith("|*")):
         return None
-    return pattern[2:-2] or None
+    return (rule["Variable"], pattern[2:-2]) if pattern[2:-2] else None
+
+
+def _flag(rule) -> str | None:
+    """The flag a Choice rule tests the due list for (`*|n4|*`), if that is all it tests."""
+    found = _match(rule)
+    return found[1] if found and found[0] == DUE else None
+
+
+def _matches(rule) -> frozenset[tuple[str, str]]:
+    """Every (field, flag) test of a Choice rule, through And / Or / Not."""
+    found = {m} if (m := _match(rule)) else set()
+    if isinstance(rule, dict):
+        for key in ("And", "Or"):
+            for inner in rule.get(key) or []:
+                found |= _matches(inner)
+        found |= _matches(rule.get("Not"))
+    return frozenset(found)
+
+
+def _rules(state: dict, prefix: str) -> tuple[tuple[str, frozenset[tuple[str, str]]], ...]:
+    rules = state.get("Choices") if isinstance(state.get("Choices"), list) else []
+    return tuple(
+        (prefix + r["Next"], _matches(r))
+        for r in rules
+        if isinstance(r, dict) and isinstance(r.get("Next"), str)
+    )
 
 
 def _variables(rule) -> set[str]:
@@ -196,20 +319,33 @@ def _flatten(
                     nexts.append((start, "branch"))
         if end and state.get("Type") not in TERMINAL and after:
             nexts += [(a, "next") for a in after]
-        targets = _targets(state, variables, idx)
-        tests = tuple((f, prefix + n) for f, n in _tests(state))
-        kind = str(state.get("Type", ""))
-        marks = _marks(state)
-        serial = bool(tests) or marks is not None
-        error = state.get("Error") if isinstance(state.get("Error"), str) else ""
-        rules = state.get("Choices") if isinstance(state.get("Choices"), list) else []
-        tested = frozenset(v for r in rules for v in _variables(r))
-        out[full] = State(
-            full, kind, targets, tuple(nexts), end, prefix, marks or (), tests, serial, error,
-            tested,
-        )  # fmt: skip
+        out[full] = _state(full, prefix, state, tuple(nexts), end, _targets(state, variables, idx))
     start = body.get("StartAt")
     return prefix + start if isinstance(start, str) else None
+
+
+def _state(full: str, prefix: str, state: dict, nexts, end: bool, targets) -> State:
+    tests = tuple((f, prefix + n) for f, n in _tests(state))
+    marks, takes = _marks(state)
+    rules = state.get("Choices") if isinstance(state.get("Choices"), list) else []
+    return State(
+        full,
+        str(state.get("Type", "")),
+        targets,
+        nexts,
+        end,
+        prefix,
+        marks or (),
+        tests,
+        serial=bool(tests) or marks is not None,
+        error=state.get("Error") if isinstance(state.get("Error"), str) else "",
+        variables=frozenset(v for r in rules for v in _variables(r)),
+        rules=_rules(state, prefix),
+        records=_records(state),
+        takes=takes,
+        reports=_reports(state),
+        own=_own(state),
+    )
 
 
 def machine(lid: str, idx: Index) -> Machine:

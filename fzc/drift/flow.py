@@ -12,13 +12,16 @@ the flag is set after the step and the guard testing it comes later on every way
   is not one;
 * a state that sets a flag leads to the state the flag's guard runs, when that guard comes
   after the flag on every way on (it post-dominates the state: flags are never cleared);
+  flags set in a listed loop's round (`@n3` again, a way out) and flags entering a listed
+  loop go on through the loop's own states to where they run (rounds.py);
 * a state that comes after another on every way on runs after it whatever the other does:
   `after(later, earlier)` (the sequence itself; unguarded "certain" steps are reached so).
 
 Machines without a due list keep their plain graph and `after` is always false. Every machine
 keeps its post-dominator tree all the same (`always`, `ways_on`): a fan-out whose one branch
 always runs into the other target is lowered as a plain chain (A -> B -> C for A -> B, A -> C,
-B -> C), and workflow.py reads the dropped A -> C by it. Everything is computed once per
+B -> C), and workflow.py reads the dropped A -> C by it (in a serial machine C may come after
+A's way on behind its guard: it runs there, due from B). Everything is computed once per
 machine, in time linear in its states and transitions (and the post-dominator tree's:
 near-linear); `ranks` numbers the diagram's own tree the same way.
 """
@@ -28,11 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fzc.drift import asl
+from fzc.drift.rounds import Guarded, Rounds
 
 OWN_ERRORS = "fzc."  # the errors fzc's lowering raises itself (a loop's limit)
-# the fields of the wrapper fzc's loops keep around a round's data: a Choice testing only
-# these steers a loop (another round, where to start it, where to leave), it decides nothing
-LOOP_FIELDS = frozenset({"$.at", "$.round", "$.result.report.next"})
 EXIT = ""  # the post-dominator tree's root: no state is named "" (ASL names are 1-80 chars)
 
 
@@ -48,10 +49,13 @@ class Flow:
     # post-dominator tree numbering: state -> (preorder, postorder)
     rank: dict[str, tuple[int, int]]
     serial: bool  # the machine keeps a due list
-    # the lowering's own states, never a step's: guards, and the Fail ending a loop that
-    # went round too often (fzc raises its own errors as `fzc.*`; a failure end event's
+    # the lowering's own states, never a step's: guards and other Choices on the due list or
+    # a loop's fields, a loop's own Passes, a serial region's end, and the Fail ending a loop
+    # that went round too often (fzc raises its own errors as `fzc.*`; a failure end event's
     # error is named after its label)
     plumbing: frozenset[str]
+    # a serial machine's steps behind guards -> the guards that run them when they are due
+    guarded_by: dict[str, tuple[str, ...]]
 
     def leads(self, name: str) -> tuple[str, ...]:
         return self.succ.get(name, ())
@@ -68,8 +72,11 @@ class Flow:
         return self.serial and after_in(self.rank, later, earlier)
 
     def always(self, later: str, earlier: str) -> bool:
-        """Whether `later` comes after `earlier` on every way on from it, in any machine."""
-        return after_in(self.rank, later, earlier)
+        """Whether `later` comes after `earlier` on every way on from it, in any machine; in
+        a serial machine, or a guard running it does (it runs there when it is due)."""
+        return after_in(self.rank, later, earlier) or any(
+            after_in(self.rank, g, earlier) for g in self.guarded_by.get(later, ())
+        )
 
 
 def flow(m: asl.Machine) -> Flow:
@@ -77,10 +84,15 @@ def flow(m: asl.Machine) -> Flow:
     plumbing = guards | {n for n, st in m.states.items() if _plumbing(st)}
     rank = _post_dominator_ranks(m)
     serial = any(st.serial for st in m.states.values())
-    leads = _serial_leads(m, guards, rank) if serial else _plain_leads(m)
+    due = _guarded(m) if serial else {}
+    leads = _serial_leads(m, guards, rank, due) if serial else _plain_leads(m)
     succ = {n: _targets(ways) for n, ways in leads.items()}
     ways = {n: _targets((v, how) for v, how in ways if how != "catch") for n, ways in leads.items()}
-    return Flow(succ, _reverse(succ), ways, rank, serial, plumbing)
+    guarded_by: dict[str, list[str]] = {}
+    for guard, run in (r for rules in due.values() for r in rules):
+        guarded_by.setdefault(run, []).append(guard)
+    by = {n: tuple(dict.fromkeys(gs)) for n, gs in guarded_by.items()}
+    return Flow(succ, _reverse(succ), ways, rank, serial, plumbing, by)
 
 
 def _targets(leads) -> tuple[str, ...]:
@@ -92,33 +104,30 @@ def _plain_leads(m: asl.Machine) -> dict[str, list[tuple[str, str]]]:
     return {n: _transitions(m, st) for n, st in m.states.items()}
 
 
-def _serial_leads(m: asl.Machine, guards: frozenset[str], rank) -> dict[str, list]:
+def _serial_leads(m: asl.Machine, guards: frozenset[str], rank, due: Guarded) -> dict[str, list]:
     """Each state's transitions as the due list reads them: past the guards, and to the
-    steps whose flags it sets (`how` "flag"); a None target leads nowhere."""
+    steps whose flags it sets (`how` "flag"), through listed loops (rounds.py); a None
+    target leads nowhere."""
     past = _past_guards(m, guards)
-    due = _guarded(m)
+    listed = Rounds(m, due, past, lambda later, earlier: after_in(rank, later, earlier))
     leads = {}
     for n, st in m.states.items():
         plain = [
             (past.get(v, v), how)
             for v, how in _transitions(m, st)
-            if how != "choice" or not st.tests
+            if (how != "choice" or not st.tests) and n not in listed.restarts
         ]
-        flagged = [
-            (run, "flag")
-            for flag in st.marks
-            for guard, run in due.get((st.frame, flag), ())
-            if run in m.states and after_in(rank, guard, n)
-        ]
+        flagged = [(run, "flag") for flag in st.marks for run in listed.resolve(st.frame, flag, n)]
         leads[n] = plain + flagged
     return leads
 
 
 def _plumbing(st: asl.State) -> bool:
-    """A loop's own Choice or Fail (a guard is one too; the caller has those)."""
-    if st.type == "Choice":
-        return bool(st.variables) and st.variables <= LOOP_FIELDS
-    return st.error.startswith(OWN_ERRORS)
+    """A loop's own Choice, Pass or Fail, a serial region's end, or a Choice on the due list
+    only (a guard is one too; the caller has those)."""
+    if st.type == "Choice" and st.variables and st.variables <= asl.LOOP_FIELDS:
+        return True
+    return st.own or st.error.startswith(OWN_ERRORS)
 
 
 def after_in(rank: dict[str, tuple[int, int]], later: str, earlier: str) -> bool:
@@ -140,7 +149,7 @@ def _reverse(succ: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     return {n: tuple(ps) for n, ps in pred.items()}
 
 
-def _guarded(m: asl.Machine) -> dict[tuple[str, str], list[tuple[str, str]]]:
+def _guarded(m: asl.Machine) -> Guarded:
     """(branch, flag) -> the guards testing it there and the state each runs when it is set."""
     out: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for n, st in sorted(m.states.items()):

@@ -8,15 +8,16 @@ realise no step (Retry wrappers, Pass states, error plumbing a backend may add),
 follows flow.py: in a serially lowered machine a state leads past the guards `<step> (if due)`
 to the steps whose flags it sets, and a state of b that comes after a state of a on every way
 on also realises it (the sequence runs it); there, a step that runs after a whatever a does is
-not "elsewhere" either. Guards realise no step and are never mapped to one.
+not "elsewhere" either. Guards and a loop's own states (its checks, Passes and limits)
+realise no step and are never mapped to one; flags go through listed loops (rounds.py).
 
 In any machine a transition a -> c may also be *implied*: a fan-out whose one branch always
 runs into its other target is lowered as a chain (a -> b -> c for a -> b, a -> c, b -> c: c
 waits for b anyway), so a leads to c only through b. That is read from the two post-dominator
 trees (flow.py), in constant time per state reached: a (not a decision: each branch is a rule
 of its own) goes on only to steps b of its own transitions that the diagram runs c after on
-every way on, and c comes after a's way on in the definition. Skipping b, or reaching c on
-one branch of a Choice only, is still drift.
+every way on, and c comes after a's way on in the definition (serially lowered: c or its
+guard). Skipping b, or reaching c on one branch of a Choice only, is still drift.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ class WorkflowCheck:
                     self.contracted.add(step.key)
                 continue
             near = self._near(step.key, taken)
-            pool = sorted(n for n in near if self._free_of(n, want))
+            pool = sorted(n for n in near if self._free_of(n, want, step.key))
             if pool:
                 best = max(
                     pool,
@@ -188,9 +189,12 @@ class WorkflowCheck:
             return ("Pass", "Succeed", "Fail")
         return ("Fail", "Succeed", "Pass") if says_error(step.label) else STATE_TYPES["end"]
 
-    def _free_of(self, state: str, kind: str) -> bool:
-        """Whether an unmapped state may realise a step of that state type."""
-        return self.m.states[state].type == kind and state not in self.flow.plumbing
+    def _free_of(self, state: str, kind: str, step: str) -> bool:
+        """Whether an unmapped state may realise a step of that state type: not one of the
+        lowering's own, and not one that sets flags (leads on) for a step that does not."""
+        st = self.m.states[state]
+        leads_on = bool(st.marks) and not self.leaving.get(step)
+        return st.type == kind and state not in self.flow.plumbing and not leads_on
 
     def _no_choice(self, step) -> None:
         node = self.x.plan.diagram.by_id[step.node]
@@ -258,9 +262,13 @@ class WorkflowCheck:
 
     def _between(self, a: str, c: str, state: str) -> bool:
         """Whether a state realises a step b the diagram runs between a and c: a -> b is one
-        of a's transitions, and c comes after b on every way on in the diagram."""
+        of a's transitions, and c comes after b on every way on in the diagram, b not before
+        a (a way back to b reaches c only by leaving its loop, which a need not do)."""
         return any(
-            b != c and b in self.expected.get(a, ()) and self._always(c, b)
+            b != c
+            and b in self.expected.get(a, ())
+            and self._always(c, b)
+            and not self._always(a, b)
             for b in self._steps_of(state)
         )
 
