@@ -1065,6 +1065,17 @@ def test_a_join_some_branch_is_sure_to_take_stays_parallel():
     assert oracle.check(plan, workflow(case("failjoin")), d).problems() == []
 
 
+def test_a_parallel_goes_on_into_a_loop_where_the_fan_out_leads():
+    """loopentry.fz: Split Work leads to Review Draft, an entry of the loop Write Draft ->
+    Review Draft -> Approved? (Has Draft? No enters it at Write Draft): the Parallel beside
+    Notify Team goes on at Review Draft, not at the loop's first step."""
+    plan, _ = compiled(case("loopentry"))
+    d = asl(case("loopentry"))[0]
+    assert d["States"]["Split Work (parallel)"]["Next"] == "Review Draft (loop)"
+    assert d["States"]["Review Draft (loop)"]["Parameters"]["at"] == "n5"
+    assert oracle.check(plan, workflow(case("loopentry")), d).problems() == []
+
+
 # The oracle itself: edits that lose a transition (or run a step unasked) are found.
 def _edited(d: dict, name: str, **fields) -> dict:
     """A copy of `d` with the fields of state `name` (in any States object) replaced."""

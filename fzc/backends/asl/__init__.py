@@ -52,8 +52,9 @@ Conventions (README material):
     step alone, and the steps it dominates leave only towards one common step, the join (a
     successor the lanes lead to may be the join itself). One branch per lane holds exactly
     the steps that lane dominates; the branches end at the join (`ResultPath: "$.branches"`,
-    the flow goes on there) or at their own ends. One lane that always reaches the join is
-    no Parallel: the step goes on to it.
+    the flow goes on there; a loop join at the entry the fan-out or its branches lead to)
+    or at their own ends. One lane that always reaches the join is no Parallel: the step
+    goes on to it.
     The join runs once, after every branch has finished, when at least one branch took the
     way to it (or the fan-out leads to it itself); when none did, it does not run. A
     Parallel goes on to its join whatever its branches did, so it is used only where some

@@ -67,6 +67,7 @@ class Fork:
     regions: tuple[frozenset[str], ...]  # step keys of each lane's branch
     join: str | None  # unit (representative key) the branches meet at, if any
     parallel: bool  # False: one lane that always reaches the join: go on to it directly
+    entry: str | None = None  # the join's step the Parallel goes on to (a loop's entry)
 
 
 class Layout:
@@ -361,13 +362,14 @@ class Layout:
         regions = tuple(self._region(lane, tree) for lane in lanes)
         if any(self._reported(self.dest(a)) for r in regions for k in r for a in self.arcs(k)):
             return None  # a branch cannot end the round: the serial region reports it
-        if join is not None and len(self._entered(s, join, regions)) > 1:
+        entered = self._entered(s, join, regions) if join is not None else set()
+        if len(entered) > 1:
             return None  # the loop must start at each entry the fan-out leads to
         lane_keys = tuple(h for h, u in zip(heads, units, strict=True) if u in lanes)
-        return Fork(lane_keys, regions, join, not single)
+        return Fork(lane_keys, regions, join, not single, next(iter(entered), join))
 
     def _entered(self, s: str, join: str, regions: tuple[frozenset[str], ...]) -> set[str]:
-        """The members of a loop join that a fan-out (or its branches) leads to."""
+        """The members of a loop join that a fan-out (itself, or its branches) leads to."""
         comp = set(self.members.get(join, ()))
         found = set(self.graph.successors(ROOT)) if s == ROOT else set()
         keys = [k for k in (s, *(k for r in regions for k in r)) if k != ROOT]
