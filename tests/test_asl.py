@@ -39,6 +39,7 @@ from fzc.backends.asl.compile import LOOP_LIMIT
 from fzc.backends.asl.graph import problems
 from fzc.backends.asl.layout import MAX_DEPTH
 from fzc.backends.asl.names import MAX_NAME, Names, clean
+from fzc.backends.asl.serial import due_test
 from fzc.backends.asl.states import LOOP_REPEATS
 from fzc.pipeline import analyze
 from fzc.source import Source
@@ -191,10 +192,9 @@ def test_any_diagram_gives_a_valid_bounded_definition(text):
         assert _unguarded_cycles(d) == []
         assert max(_own_states(d).values(), default=1) == 1  # no state copied
         # nothing dropped on a way through, nothing run unasked (a step behind a loop that
-        # always goes round again never runs, and a Parallel's join runs even when no
-        # branch took the way to it: not asserted on these random shapes)
+        # always goes round again never runs: not asserted on these random shapes)
         report = oracle.check(plan, wf, d)
-        assert report.problems(realised=False, unasked=False) == []
+        assert report.problems(realised=False) == []
 
 
 def _own_states(d: dict) -> Counter[str]:
@@ -1157,6 +1157,53 @@ def test_a_back_jump_from_deep_in_a_round_is_realised():
     assert report.problems() == [] and ("n65", "n66") in {(a.source, a.target) for a in report.arcs}
 
 
+# A Parallel goes on to its join whatever its branches did. Where every branch may finish
+# without taking the way to the join, the fan-out runs in sequence and the join's guard
+# decides: it runs when at least one branch took the way to it. Each case: the join.
+OPTIONAL_JOINS = {
+    # Credit OK? and Fraud Clear? each go on to Merge Results, or end
+    "optjoin": "n5",
+    # Charge Card's failure is caught by a handler that ends; In Stock? No ends
+    "catchjoin": "n5",
+    # the orchestrator's two first steps, decisions that may end before Build Report
+    "orchjoin": "n4",
+    # inside a Parallel branch: No goes to the outer join, which ends the branch first
+    "nestedjoin": "n7",
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIONAL_JOINS))
+def test_a_join_runs_only_when_a_branch_took_the_way_to_it(name):
+    plan, _ = compiled(case(name))
+    d = asl(case(name))[0]
+    report = oracle.check(plan, workflow(case(name)), d)
+    assert report.problems() == [] and report.succeeded
+    join = OPTIONAL_JOINS[name]
+    guard = due_test(join).items()  # the join's `(if due)` Choice
+    assert any(guard <= r.items() for s in _all_states(d) for r in s.get("Choices", []))
+    assert not [s for s in _all_states(d) if s["Comment"].endswith(f"joins at {join}")]
+
+
+def test_a_join_some_branch_is_sure_to_take_stays_parallel():
+    """failjoin.fz: each check goes on to Merge Results or to a failure end, which fails the
+    execution: a branch that finishes has taken the way to the join."""
+    plan, _ = compiled(case("failjoin"))
+    d = asl(case("failjoin"))[0]
+    assert d["States"]["Start Checks (parallel)"]["Next"] == "Merge Results"
+    assert oracle.check(plan, workflow(case("failjoin")), d).problems() == []
+
+
+def test_a_parallel_goes_on_into_a_loop_where_the_fan_out_leads():
+    """loopentry.fz: Split Work leads to Review Draft, an entry of the loop Write Draft ->
+    Review Draft -> Approved? (Has Draft? No enters it at Write Draft): the Parallel beside
+    Notify Team goes on at Review Draft, not at the loop's first step."""
+    plan, _ = compiled(case("loopentry"))
+    d = asl(case("loopentry"))[0]
+    assert d["States"]["Split Work (parallel)"]["Next"] == "Review Draft (loop)"
+    assert d["States"]["Review Draft (loop)"]["Parameters"]["at"] == "n5"
+    assert oracle.check(plan, workflow(case("loopentry")), d).problems() == []
+
+
 # The oracle itself: edits that lose a transition (or run a step unasked) are found.
 def _edited(d: dict, name: str, **fields) -> dict:
     """A copy of `d` with the fields of state `name` (in any States object) replaced."""
@@ -1301,3 +1348,22 @@ def test_a_way_back_from_a_fan_out_branch_starts_the_next_round_there(aws):
     assert ex.status == "SUCCEEDED", ex
     review = ["SplitReview", "CheckFacts", "CheckStyle", "MergeReviews"]
     assert _functions(aws) == ["SubmitDraft", *review, "WriteDraft", "SubmitDraft", *review]
+
+
+def test_a_join_no_branch_took_does_not_run(aws):
+    """optjoin.fz: Merge Results runs once when either check goes on to it, never when both
+    end first."""
+    d, subs = asl(case("optjoin"))
+    arn = aws.deploy(d, subs, "optjoin")
+    runs = {}
+    for credit, fraud in [("Yes", "Yes"), ("Yes", "No"), ("No", "Yes"), ("No", "No")]:
+        n = len(aws.lambdas.invocations)
+        ex = aws.run(arn, {"creditOk": credit, "fraudClear": fraud}, f"{credit}-{fraud}")
+        assert ex.status == "SUCCEEDED", ex
+        runs[credit, fraud] = _functions(aws, n)
+    assert runs == {
+        ("Yes", "Yes"): ["StartChecks", "MergeResults"],
+        ("Yes", "No"): ["StartChecks", "MergeResults"],
+        ("No", "Yes"): ["StartChecks", "MergeResults"],
+        ("No", "No"): ["StartChecks"],
+    }

@@ -75,12 +75,10 @@ class Report:
     configurations: int = 0
     succeeded: bool = False  # some execution ends normally
 
-    def problems(self, realised: bool = True, unasked: bool = True) -> list[str]:
+    def problems(self, realised: bool = True) -> list[str]:
         """Everything dropped, run out of turn or stuck. With `realised` False, not the arcs
         no execution realises (a step behind a loop every round of which goes round again,
-        or behind a decision branch whose value an earlier branch repeats, never runs); with
-        `unasked` False, not the steps run unasked (a Parallel's join runs when its branches
-        end, even if none took the way to it)."""
+        or behind a decision branch whose value an earlier branch repeats, never runs)."""
         out = []
         for i, arc in enumerate(self.arcs):
             what = f"{arc.source} -> {arc.target} ({arc.kind})"
@@ -88,8 +86,7 @@ class Report:
                 out.append(f"{what}: no execution runs {arc.target} after taking it")
             elif i in self.dropped:
                 out.append(f"{what}: dropped on a way through: {self.dropped[i]}")
-        if unasked:
-            out += [f"{k} runs unasked: {why}" for k, why in sorted(self.spurious.items())]
+        out += [f"{k} runs unasked: {why}" for k, why in sorted(self.spurious.items())]
         return out + self.unclassified + sorted(self.errors)
 
 
@@ -444,8 +441,8 @@ class _Graph:
         # a loop's limit is read as the end of its frame: were the loop to stop, the flow
         # would go on after it (a loop with no way out can only stop so)
         ends = st.get("End") or st["Type"] == "Succeed" or self.error(name) == LOOP_LIMIT
-        if ends and self.parallel[name]:  # the branch ends: its Parallel goes on
-            found += [n for n in (self.where[self.parallel[name]].get("Next"),) if n]
+        if ends:  # the branch ends: its Parallel goes on (or ends its own branch...)
+            found += self.on(name)
         return found
 
     def on(self, name: str) -> list[str]:

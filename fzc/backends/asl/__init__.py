@@ -60,12 +60,23 @@ Conventions (README material):
     step alone, and the steps it dominates leave only towards one common step, the join (a
     successor the lanes lead to may be the join itself). One branch per lane holds exactly
     the steps that lane dominates; the branches end at the join (`ResultPath: "$.branches"`,
-    the flow goes on there) or at their own ends. One lane that always reaches the join is
-    no Parallel: the step goes on to it.
+    the flow goes on there; a loop join at the entry the fan-out or its branches lead to)
+    or at their own ends. One lane that always reaches the join is no Parallel: the step
+    goes on to it.
+    The join runs once, after every branch has finished, when at least one branch took the
+    way to it (or the fan-out leads to it itself); when none did, it does not run. A
+    Parallel goes on to its join whatever its branches did, so it is used only where some
+    branch is sure to: the fan-out leads to the join, or a lane may not finish otherwise
+    (a failure end fails the whole execution: no way to finish). Alternative, not taken:
+    a Parallel whose join a Choice guards by what the branches report (a branch's output is
+    the handlers' data, so the report would wrap it, and a branch ending inside a nested
+    Parallel could not report past it).
   * Serial region, when the fan-out is *entangled* (lanes that meet anywhere else, cross, or
     are entered from elsewhere), when it also goes round again or out of the loop beside
     its other targets, when a lane would (a branch cannot end a round), when its join is a
-    loop its lanes enter at different steps, or when a Parallel would nest deeper than 8
+    loop its lanes enter at different steps, when every lane may finish without taking the
+    way to the join (a decision branch, a caught failure or an end event ends it first: the
+    due list says whether the join runs), or when a Parallel would nest deeper than 8
     frames:
     everything reachable from its successors runs as one sequence in topological order, the
     data wrapped as `{"data": {"Payload": ...}, "due": "|n4|n7|"}`. A step that finishes

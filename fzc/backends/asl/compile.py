@@ -278,7 +278,7 @@ class Scope:
 
     def _parallel(self, label: str, fork: Fork, comment: str) -> str:
         name = self.add(f"{label} (parallel)")
-        join = self._join_entry(fork) if fork.join is not None else self._shared_special(fork)
+        join = fork.entry if fork.join is not None else self._shared_special(fork)
         joined = self.layout.comp(join) if join and join not in self.special else ()
         inner = {k: Special(IN_BRANCH[sp.kind], sp.node) for k, sp in self.special.items()}
         inner |= dict.fromkeys(joined or ((join,) if join else ()), END)
@@ -294,16 +294,6 @@ class Scope:
     def _branch(self, lane: str, region: frozenset[str], inner: dict[str, Special]) -> dict:
         nodes = sorted(region, key=self.layout.pos.__getitem__)
         return Scope(self.ctx, nodes, inner, [lane], self.depth + 1).run()
-
-    def _join_entry(self, fork: Fork) -> str:
-        """The step the Parallel goes on to: the join, or the member of a loop join that
-        the branches lead to first."""
-        comp = self.layout.comp(fork.join or "")
-        if not comp:
-            return fork.join or ""
-        sources = sorted(set().union(*fork.regions), key=self.layout.pos.__getitem__)
-        hits = (self.layout.dest(a) for k in sources for a in self.layout.arcs(k))
-        return next((t for t in hits if t in comp), fork.join or "")
 
     def _shared_special(self, fork: Fork) -> str | None:
         """Without a join: a target outside the frame every lane leads to (leaving the loop

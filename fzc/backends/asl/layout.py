@@ -9,8 +9,11 @@ Fan-outs, in topological order (rule in the package docstring):
 - *proper*: every successor (a *lane*) is reached from the fan-out alone, the steps it
   dominates (its region) leave only towards one common step, the *join* (the dominance
   frontier of every lane is that step, or empty), and a successor the lanes also reach may be
-  the join itself. Each region becomes one Parallel branch (a frame of its own), or, when a
-  single lane runs into the join on every path, the step simply goes on to it;
+  the join itself; and some branch is sure to take the way to the join: the fan-out leads to
+  it itself, or a lane may not finish otherwise (a Parallel goes on to its join whatever its
+  branches did; a lane that may end, leave the frame or be caught first *bails*, a failure
+  end does not count). Each region becomes one Parallel branch (a frame of its own), or,
+  when a single lane runs into the join on every path, the step simply goes on to it;
 - otherwise *entangled*: the fan-out and everything reachable from its successors run as this
   frame's *serial region* (`serial.py`): one guarded sequence, no state copied.
 A Parallel deeper than `MAX_DEPTH` frames is lowered as entangled; in a frame that deep,
@@ -34,7 +37,8 @@ from dataclasses import dataclass
 import networkx as nx
 
 from fzc.backends.asl.flow import ROOT, Arc, Flow
-from fzc.backends.asl.steps import live_arcs
+from fzc.backends.asl.steps import live_arcs, step_kind
+from fzc.wire.decisions import says_error
 
 MAX_DEPTH = 8  # frames nest at most this deep (Parallel branches and loop rounds)
 FRONTIER_CAP = 4  # a dominance frontier larger than this is entangled anyway
@@ -63,6 +67,7 @@ class Fork:
     regions: tuple[frozenset[str], ...]  # step keys of each lane's branch
     join: str | None  # unit (representative key) the branches meet at, if any
     parallel: bool  # False: one lane that always reaches the join: go on to it directly
+    entry: str | None = None  # the join's step the Parallel goes on to (a loop's entry)
 
 
 class Layout:
@@ -219,7 +224,8 @@ class Layout:
         idom = nx.immediate_dominators(self.dag, ROOT)
         tree = _children(idom)
         frontier = self._frontiers(idom, tree)
-        ends = self._ends_below(tree)
+        ends = self._ends_below(tree, self._stops)
+        bails = self._ends_below(tree, self._finishes)
         owned: set[str] = set()
         if root_serial:  # a round that may start at several entries at once
             self.serial_fans.add(ROOT)
@@ -243,7 +249,7 @@ class Layout:
                 continue
             if len(heads) < 2:
                 continue
-            fork = self._fork(unit, heads, frontier, ends, tree)
+            fork = self._fork(unit, heads, frontier, tree, ends, bails)
             if fork is None:
                 self.serial_fans.add(unit)
                 self.serial |= self._closure({self.unit_of[h] for h in heads})
@@ -332,7 +338,9 @@ class Layout:
             return len(self._flags(source)) if source in self.listed else 1
         return len({t for t in self.next_targets(source) if self._reported(t)})
 
-    def _fork(self, s: str, heads: list[str], frontier: dict, ends: set, tree: dict) -> Fork | None:
+    def _fork(
+        self, s: str, heads: list[str], frontier: dict, tree: dict, ends: set, bails: set
+    ) -> Fork | None:
         units = [self.unit_of[h] for h in heads]
         if len(set(units)) < len(units):
             return None  # two entries of one loop
@@ -349,16 +357,19 @@ class Layout:
         single = len(lanes) == 1 and frontier[lanes[0]] == {join} and lanes[0] not in ends
         if not single and self.depth >= MAX_DEPTH:
             return None
+        if join is not None and join not in units and all(lane in bails for lane in lanes):
+            return None  # no branch may take the way to the join: `$.due` says whether it runs
         regions = tuple(self._region(lane, tree) for lane in lanes)
         if any(self._reported(self.dest(a)) for r in regions for k in r for a in self.arcs(k)):
             return None  # a branch cannot end the round: the serial region reports it
-        if join is not None and len(self._entered(s, join, regions)) > 1:
+        entered = self._entered(s, join, regions) if join is not None else set()
+        if len(entered) > 1:
             return None  # the loop must start at each entry the fan-out leads to
         lane_keys = tuple(h for h, u in zip(heads, units, strict=True) if u in lanes)
-        return Fork(lane_keys, regions, join, not single)
+        return Fork(lane_keys, regions, join, not single, next(iter(entered), join))
 
     def _entered(self, s: str, join: str, regions: tuple[frozenset[str], ...]) -> set[str]:
-        """The members of a loop join that a fan-out (or its branches) leads to."""
+        """The members of a loop join that a fan-out (itself, or its branches) leads to."""
         comp = set(self.members.get(join, ()))
         found = set(self.graph.successors(ROOT)) if s == ROOT else set()
         keys = [k for k in (s, *(k for r in regions for k in r)) if k != ROOT]
@@ -387,22 +398,34 @@ class Layout:
             found[x] = df if df is not None and len(df) <= FRONTIER_CAP else None
         return found
 
-    def _ends_below(self, tree: dict) -> set[str]:
-        """Units whose dominator subtree holds a way out other than its frontier (an end,
-        a target outside the frame)."""
+    def _ends_below(self, tree: dict, stops) -> set[str]:
+        """Units whose dominator subtree holds a way out other than its frontier (a unit
+        `stops` holds for)."""
         ends: set[str] = set()
         for x in reversed(self.topo):
-            if self._stops(x) or any(c in ends for c in tree.get(x, [])):
+            if stops(x) or any(c in ends for c in tree.get(x, [])):
                 ends.add(x)
         return ends
 
     def _stops(self, unit: str) -> bool:
+        """Whether the flow may end at a unit, or leave the frame there (an end, a target
+        outside the frame)."""
         if unit == ROOT:
             return False
         if next(iter(self.dag.successors(unit)), None) is None:
             return True
         keys = self.members.get(unit) or (unit,)
         return any(not self.inside(self.dest(a)) for k in keys for a in self.arcs(k))
+
+    def _finishes(self, unit: str) -> bool:
+        """Like `_stops`, but not at a failure: that ends the whole execution, so a branch
+        never finishes there (a Parallel's join after it does not run)."""
+        return self._stops(unit) and not self._fails(unit)
+
+    def _fails(self, unit: str) -> bool:
+        """A failure end: its Fail state fails the execution (`states.end_state`)."""
+        step = self.flow.steps.get(unit)
+        return step is not None and step_kind(self, unit) == "end" and says_error(step.label)
 
     def _closure(self, starts: set[str]) -> set[str]:
         seen = {u for u in starts if u not in self.serial}
