@@ -261,7 +261,7 @@ class Region:
         first = min((u for u in units if u in self.pos), key=self.pos.__getitem__)
         return {
             "Type": "Pass",
-            "Comment": f"{what} {', '.join(heads)} (their paths cross: the serial region)",
+            "Comment": f"{what} {', '.join(heads)} (run in sequence: the serial region)",
             "Parameters": wrap(
                 "$", EMPTY + "".join(f"{k}|" for k in self._due(heads, source)), True
             ),
