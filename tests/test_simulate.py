@@ -24,11 +24,11 @@ from golden import REPO, accepting, check
 
 from fzc.diagnostics.codes import CODES
 from fzc.pipeline import analyze
-from fzc.simulate import iam, report, run
+from fzc.simulate import iam, lambdas, report, run
 from fzc.simulate.checks import run as static_checks
 from fzc.simulate.machines import machines
 from fzc.simulate.resolve import Resolver, short
-from fzc.simulate.scenarios import ScenarioError, defaults, from_events, from_yaml
+from fzc.simulate.scenarios import ScenarioError, defaults, failures, from_events, from_yaml
 from fzc.source import Source
 
 HERE = REPO / "tests" / "simulate"
@@ -79,6 +79,7 @@ def test_flagship_default_scenarios(flagship):
         "put an object into n15 S3 Results Bucket",
         "n10 Processing Complete? = Success",
         "n10 Processing Complete? = Failure",
+        "n13 Error Handler Lambda fails (error)",
     ]
 
 
@@ -97,6 +98,16 @@ def test_flagship_failure_branch_reaches_the_dead_letter_queue(flagship):
     assert set(bad.edges) == {8, 10, 12}
     assert [r.states for r in bad.runs] == [("Processing Complete", "Error Handler Lambda", "DLQ")]
     assert ("ErrorHandlerLambda", None) in bad.invoked
+
+
+def test_flagship_error_handler_failure_takes_its_catch(flagship):
+    """n13's DLQ edge is also its Catch: made to fail, the handler raises and the execution
+    still succeeds by way of the Catch to the queue (without it, it would fail)."""
+    failed = _outcome(flagship[0], "n13 Error Handler Lambda fails (error)")
+    assert failed.ok and failed.scenario.fail == (("n13", "error"),)
+    assert ("ErrorHandlerLambda", "fzc.InjectedFault: injected by fzc simulate") in failed.invoked
+    assert [r.status for r in failed.runs] == ["SUCCEEDED"] and dict(failed.stored) == {"n17": 1}
+    assert set(failed.edges) == {8, 10, 12}
 
 
 def test_flagship_cascades_through_services(flagship):
@@ -135,7 +146,7 @@ def test_json_report(flagship):
         "summary",
     ]
     assert data["ok"] is True and data["diagnostics"] == []
-    assert data["summary"] == {"scenarios": 9, "failed": 0, "edges": 16, "exercised": 16}
+    assert data["summary"] == {"scenarios": 10, "failed": 0, "edges": 16, "exercised": 16}
     assert {f["resource"] for f in data["deployment"]["filled"]} >= {
         "S3BucketUpload",
         "StepFunctionsOrchestrator",
@@ -148,13 +159,16 @@ def test_json_report(flagship):
     assert all(e["scenarios"] for e in data["edges"])
     failure = data["scenarios"][8]
     assert set(failure) == {
-        "number", "name", "node", "sent", "ok", "edges", "trace", "executions",
+        "number", "name", "node", "sent", "fail", "ok", "edges", "trace", "executions",
         "invocations", "stored", "unplanned_calls", "expectations", "problems",
     }  # fmt: skip
     assert failure["trace"] == [["n9", "n10", "n13", "n17"]]
     assert failure["stored"] == {"n17": 1}
     assert failure["executions"][0]["status"] == "SUCCEEDED"
     assert failure["expectations"] == [{"expect": "traverses n10 -> n13", "ok": True, "why": None}]
+    assert failure["fail"] == []
+    made = data["scenarios"][9]["fail"]
+    assert made == [{"node": "n13", "kind": "error", "error": "fzc.InjectedFault"}]
 
 
 # -- the command line, on a small diagram ---------------------------------------------------
@@ -190,6 +204,8 @@ def test_cli_passing_scenario(tmp_path):
         ("scenarios: [{node: n1, expect: [{traverses: n3 -> n1}]}]\n", "must name an edge"),
         ("scenarios: [{node: n1, decide: {n3: x}}]\n", "'n3' is no decision"),
         ("scenarios: [{node: n1, when: now}]\n", "unknown key 'when'"),
+        ("scenarios: [{node: n1, fail: [n3]}]\n", "`fail`: 'n3' is no function"),
+        ("scenarios: [{node: n1, fail: n3}]\n", "`fail` lists function nodes"),
         ("scenarios: [\n", "not YAML"),
     ],
 )
@@ -358,3 +374,162 @@ def test_defaults_decide_the_way_to_a_later_decision():
     plan, _ = compiled(REPO / "tests" / "asl" / "cases" / "decisions.fz")
     reviewed = [s for s in defaults(plan) if s.name.startswith("n7 ")]
     assert reviewed and all(dict(s.decide)["riskLevel"] == "Medium" for s in reviewed)
+
+
+# -- injected failures: Catch routes ---------------------------------------------------------
+CASES = REPO / "tests" / "asl" / "cases"
+CATCH = CASES / "catch.fz"  # n4 Charge Card catches to n6; n5 Ship Order catches nothing
+
+
+@pytest.fixture(scope="module")
+def error_names():
+    """errornames.fz by default: n2 has three catchers (timeout, throttling, any error), n7
+    none of its own but the error branches of the decision after it. Counts the faults."""
+    raised: list[str] = []
+    fault = lambdas._fault
+
+    def counting(error):
+        raised.append(error)
+        return fault(error)
+
+    lambdas._fault = counting
+    try:
+        result = run.simulate(compiled(CASES / "errornames.fz")[0])
+    finally:
+        lambdas._fault = fault
+    return result, raised
+
+
+def test_defaults_fail_each_step_once_per_catch_route(error_names):
+    result, _ = error_names
+    failing = [(o.scenario.name, o.scenario.fail) for o in result.outcomes if o.scenario.fail]
+    assert failing == [
+        ("n2 Charge Card fails (timeout)", (("n2", "timeout"),)),
+        ("n2 Charge Card fails (throttling)", (("n2", "throttling"),)),
+        ("n2 Charge Card fails (error)", (("n2", "error"),)),
+        ("n7 Check Stock fails (timeout)", (("n7", "timeout"),)),
+        ("n7 Check Stock fails (error)", (("n7", "error"),)),
+    ]
+    assert all(o.ok for o in result.outcomes), [d.message for d in result.diagnostics]
+
+
+def test_each_injected_error_takes_the_catcher_naming_it(error_names):
+    result, _ = error_names
+    plan = result.plan
+    routes = {
+        o.scenario.name: [
+            f"{plan.edges[i].source} -> {plan.edges[i].target}"
+            for i in o.edges
+            if plan.edges[i].source == "n2"
+        ]
+        for o in result.outcomes
+        if o.scenario.fail and o.scenario.fail[0][0] == "n2"
+    }
+    assert routes == {
+        "n2 Charge Card fails (timeout)": ["n2 -> n4"],
+        "n2 Charge Card fails (throttling)": ["n2 -> n5"],
+        "n2 Charge Card fails (error)": ["n2 -> n6"],
+    }
+    used = result.exercised()
+    assert [i for i, numbers in used.items() if not numbers] == []
+
+
+def test_only_throttling_is_retried_before_the_catch(error_names):
+    """fzc's Lambda Retry lists Lambda's transient errors: a throttled step is invoked once
+    and retried 6 times (moto's waits skipped), the other failures go to Catch at once."""
+    _, raised = error_names
+    assert raised.count("Lambda.TooManyRequestsException") == 7
+    assert raised.count("fzc.InjectedFault") == 2 and raised.count("Sandbox.Timedout") == 2
+
+
+def test_a_failure_taking_several_error_paths_takes_them_all():
+    result = run.simulate(compiled(CASES / "errorfan.fz")[0])
+    (failed,) = [o for o in result.outcomes if o.scenario.fail]
+    assert failed.ok and [e.text for e in failed.scenario.expect] == [
+        "traverses n2 -> n4",
+        "traverses n2 -> n6",
+    ]
+    assert dict(failed.stored) == {"n6": 1}
+
+
+def _simulate_yaml(tmp_path, diagram: Path, text: str):
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text, encoding="utf-8")
+    return run_cli("simulate", rel(diagram), "--scenario", str(path))
+
+
+def test_cli_injected_failure_takes_the_catch_and_says_so(tmp_path):
+    result = _simulate_yaml(
+        tmp_path,
+        CATCH,
+        "scenarios:\n"
+        "  - node: RequestInWorkflow\n"
+        "    decide: {n3: 'Yes'}\n"
+        "    fail: {n4: error}\n"
+        "    expect: [{traverses: n4 -> n6}, {stores: n8}, {never_reaches: n5}]\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "  made to fail: n4 Charge Card (error: raises fzc.InjectedFault)\n" in result.stdout
+    assert "n4 Charge Card --on error--> n6 Payment Error Handler" in result.stdout
+    assert "expect traverses n4 -> n6: ok" in result.stdout
+
+
+def test_cli_uncaught_failure_fails_the_execution(tmp_path):
+    scenario = (
+        "scenarios:\n"
+        "  - node: RequestInWorkflow\n"
+        "    decide: {n3: 'Yes'}\n"
+        "    fail: [n5]\n"
+        "    expect: [{never_reaches: n7}%s]\n"
+    )
+    expected = _simulate_yaml(tmp_path, CATCH, scenario % ", {fails: RequestInWorkflow}")
+    assert expected.exit_code == 0, expected.output
+    assert "execution of RequestInWorkflow: FAILED with fzc.InjectedFault" in expected.stdout
+    surprise = _simulate_yaml(tmp_path, CATCH, scenario % "")
+    assert surprise.exit_code == 1
+    assert "error[FZ6007]" in surprise.stderr and "FAILED with fzc.InjectedFault" in surprise.stderr
+    assert "FZ6006" not in surprise.stderr  # the injected raise is no handler problem
+
+
+def test_cli_a_step_made_to_fail_that_never_ran(tmp_path):
+    result = _simulate_yaml(
+        tmp_path,
+        CATCH,
+        "scenarios: [{node: RequestInWorkflow, decide: {n3: Failure}, fail: [n4]}]\n",
+    )
+    assert result.exit_code == 1
+    assert (
+        "error[FZ6008]" in result.stderr and "n4 was to fail (error) but never ran" in result.stderr
+    )
+
+
+def test_fail_names_a_kind_of_failure_a_function_can_raise(tmp_path):
+    result = _simulate_yaml(
+        tmp_path, CATCH, "scenarios: [{node: RequestInWorkflow, fail: {n4: permission}}]\n"
+    )
+    assert result.exit_code == 2
+    assert "unknown kind 'permission' for n4; use error, timeout, throttling" in result.output
+
+
+def test_scenario_file_fail_forms():
+    plan, _ = compiled(CATCH)
+    listed, named = from_yaml(
+        plan,
+        "- {node: RequestInWorkflow, fail: [n4, n5]}\n"
+        "- {node: RequestInWorkflow, fail: {n4: timeout, n2: throttling}}\n",
+        "x",
+    )
+    assert listed.fail == (("n4", "error"), ("n5", "error"))
+    assert named.fail == (("n4", "timeout"), ("n2", "throttling"))
+
+
+def test_a_catch_to_a_decisions_error_branch_reaches_its_target():
+    """Score Order has no error path of its own: it catches to the error branch of the
+    decision after it, a route with no edge, so its default expects the target reached (the
+    state entered); that target is a failure end, so the execution fails as designed."""
+    plan, _ = compiled(CASES / "decisions.fz")
+    (failed,) = run.simulate(plan, failures(plan)).outcomes
+    assert failed.ok and [e.text for e in failed.scenario.expect] == ["reaches n6"]
+    assert [(r.status, r.error, r.designed) for r in failed.runs] == [
+        ("FAILED", "OrderFailed", True)
+    ]

@@ -1,5 +1,7 @@
 """Judging a scenario: its expectations, the handlers that raised, the executions that failed
-in a way the diagram does not show; each failure a located diagnostic (FZ6006-FZ6008)."""
+in a way the diagram does not show; each failure a located diagnostic (FZ6006-FZ6008). A
+handler the scenario makes fail (`fail`) raising is no problem; it never being invoked is
+(the failure the scenario is about did not happen)."""
 
 from __future__ import annotations
 
@@ -63,6 +65,7 @@ def problems(plan: Plan, scenario: Scenario, invoked, runs: list[Run], verdicts)
     """Diagnostics for what went wrong: handlers that raised, executions that failed, and
     expectations that did not hold."""
     found = _handler_problems(plan, scenario, invoked) + _run_problems(plan, scenario, runs)
+    found += _fault_problems(plan, scenario, invoked)
     return found + [
         problem(plan, "FZ6008", e.node, scenario, f'expected "{e.text}", but {why}', e)
         for e, why in verdicts
@@ -72,12 +75,25 @@ def problems(plan: Plan, scenario: Scenario, invoked, runs: list[Run], verdicts)
 
 def _handler_problems(plan: Plan, scenario: Scenario, invoked) -> list[Diagnostic]:
     functions = {f.logical_id: f for f in plan.functions}
+    failing = dict(scenario.fail)
     out = []
     for lid, error in sorted({x for x in invoked if x[1]}):
         f = functions[lid]
+        if f.node in failing:
+            continue
         msg = f"{_who(plan, f)} raised {error}"
         out.append(problem(plan, "FZ6006", f.node, scenario, msg, function=f))
     return out
+
+
+def _fault_problems(plan: Plan, scenario: Scenario, invoked) -> list[Diagnostic]:
+    called = {lid for lid, _ in invoked}
+    functions = {f.node: f for f in plan.functions if f.node}
+    return [
+        problem(plan, "FZ6008", node, scenario, f"{node} was to fail ({kind}) but never ran")
+        for node, kind in scenario.fail
+        if functions[node].logical_id not in called
+    ]
 
 
 def _run_problems(plan: Plan, scenario: Scenario, runs: list[Run]) -> list[Diagnostic]:

@@ -15,6 +15,9 @@ function error whose `errorType` is the exception's class, so `Catch`/`Retry` by
 `current()` names the function whose handler runs in this thread (innermost first), so an
 SDK call can be put down to the function that made it. `adjust`, when set, sees each result
 before moto does and may replace it (`fzc simulate` forces a decision's branch with it).
+`faults` maps a function name to an error name: that function's handler does not run, its
+invocation fails as if the handler raised an exception of that name (`fzc simulate`'s
+`fail`), so Step Functions sees the name as the error (`Sandbox.Timedout`, ...).
 """
 
 from __future__ import annotations
@@ -154,6 +157,7 @@ class InProcessLambdas:
         self._saved: list[tuple[object, str, object]] = []
         self._environ: MutableMapping | None = None
         self.adjust: Callable[[str, Any], Any] | None = None  # (function, result) -> result
+        self.faults: dict[str, str] = {}  # function name -> the error its invocations raise
         for name, spec in (handlers or {}).items():
             self.register(name, spec)
 
@@ -218,6 +222,8 @@ class InProcessLambdas:
             environ.push(_environment(fn))
         _RUNNING.stack = (*getattr(_RUNNING, "stack", ()), fn.function_name)
         try:
+            if fn.function_name in self.faults:
+                raise _fault(self.faults[fn.function_name])
             result = self.handlers[fn.function_name](event, _context(fn))
             if self.adjust is not None:
                 result = self.adjust(fn.function_name, result)
@@ -234,6 +240,11 @@ class InProcessLambdas:
             _RUNNING.stack = _RUNNING.stack[:-1]
             if overlay:
                 environ.pop()
+
+
+def _fault(error: str) -> Exception:
+    """An exception whose class is named `error` (dots and all, as Lambda's `errorType`)."""
+    return type(error, (Exception,), {})("injected by fzc simulate")
 
 
 def _environment(fn: Any) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from fzc.diagnostics import Diagnostic
 from fzc.simulate.records import Outcome, Report
+from fzc.simulate.scenarios import FAULTS
 from fzc.simulate.stores import COUNTERS
 from fzc.source import Source
 from fzc.wire.plan import Plan
@@ -34,6 +35,7 @@ def _deployment(report: Report, source: Source) -> list[str]:
 def _outcome(plan: Plan, o: Outcome) -> list[str]:
     lines = [f"scenario {o.number}: {o.scenario.name}: {'ok' if o.ok else 'FAILED'}"]
     lines.append(f"  sent {o.sent}")
+    lines += [f"  made to fail: {_fault(plan, node, kind)}" for node, kind in o.scenario.fail]
     lines += [f"  {chain}" for chain in render_chains(plan, o.edges)] or ["  (no edge exercised)"]
     for r in o.runs:
         how = f" with {r.error}" if r.error else ""
@@ -46,6 +48,11 @@ def _outcome(plan: Plan, o: Outcome) -> list[str]:
     for e, why in o.verdicts:
         lines.append(f"  expect {e.text}: " + (f"FAILED, {why}" if why else "ok"))
     return lines
+
+
+def _fault(plan: Plan, node: str, kind: str) -> str:
+    labels = {n.id: n.label for n in plan.nodes}
+    return f"{node} {labels[node]} ({kind}: raises {FAULTS[kind]})"
 
 
 def _edges(report: Report, source: Source) -> list[str]:
@@ -145,6 +152,7 @@ def _scenario(plan: Plan, o: Outcome) -> dict:
         "name": o.scenario.name,
         "node": o.scenario.node,
         "sent": o.sent,
+        "fail": [{"node": n, "kind": k, "error": FAULTS[k]} for n, k in o.scenario.fail],
         "ok": o.ok,
         "edges": list(o.edges),
         "trace": [

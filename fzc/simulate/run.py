@@ -26,7 +26,7 @@ from fzc.simulate.machines import Machine, flow_order, machines, states
 from fzc.simulate.observe import Index, Recorder, transition_edges, trigger_edge
 from fzc.simulate.records import Outcome, Report, Run
 from fzc.simulate.resolve import Resolver
-from fzc.simulate.scenarios import Scenario, defaults
+from fzc.simulate.scenarios import FAULTS, Scenario, defaults
 from fzc.simulate.send import Sim, send
 from fzc.wire.plan import Plan
 
@@ -122,6 +122,7 @@ def _deliver(sim: Sim, number: int, scenario: Scenario, timeout: float):
     off has finished: (what was sent, problems)."""
     trouble: list[Diagnostic] = []
     sim.aws.lambdas.adjust = _decider(dict(scenario.decide))
+    sim.aws.lambdas.faults = _faults(sim, scenario)
     try:
         sent = send(sim, number, scenario)
     except Exception as exc:  # noqa: BLE001 - moto refused the event: the scenario fails
@@ -129,6 +130,7 @@ def _deliver(sim: Sim, number: int, scenario: Scenario, timeout: float):
         trouble.append(judge.problem(sim.plan, "FZ6008", scenario.node, scenario, sent))
     quiet = _quiet(sim, timeout)
     sim.aws.lambdas.adjust = None
+    sim.aws.lambdas.faults = {}
     if not quiet:
         msg = f"executions still running after {timeout:.0f} s"
         trouble.append(judge.problem(sim.plan, "FZ6007", scenario.node, scenario, msg))
@@ -146,6 +148,16 @@ def _decider(decide: dict[str, str]) -> Callable[[str, Any], Any] | None:
         return {k: decide.get(k, v) for k, v in result.items()}
 
     return adjust
+
+
+def _faults(sim: Sim, scenario: Scenario) -> dict[str, str]:
+    """Function name -> the error its handler raises in this scenario (`fail`)."""
+    kinds = dict(scenario.fail)
+    return {
+        sim.resolver.name(f.logical_id): FAULTS[kinds[f.node]]
+        for f in sim.plan.functions
+        if f.node in kinds
+    }
 
 
 def _executions(sim: Sim) -> list[str]:
@@ -225,6 +237,13 @@ def _observed(sim: Sim, mark: Mark, runs: list[tuple[Machine, Run]]) -> Observed
         seen.reached |= {record.target} if record.target else set()
     for m, run in runs:
         seen.edges |= transition_edges(m, run.transitions)
-        seen.reached.add(run.machine)
+        seen.reached |= {run.machine, *_entered(m, run)}
     seen.reached |= {sim.plan.edges[e].target for e in seen.edges}
     return seen
+
+
+def _entered(m: Machine, run: Run) -> set[str]:
+    """The nodes whose states an execution entered: reached even where no edge of the
+    diagram leads there (a Catch the lowering adds, to a decision's error branch)."""
+    nodes = {s.key: s.node for s in m.workflow.steps} if m.workflow else {}
+    return {nodes[m.steps[n]] for n in run.states if m.steps.get(n) in nodes}

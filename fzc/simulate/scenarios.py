@@ -7,8 +7,10 @@ a request on each HTTP API route, a tick of each schedule, an invocation of each
 nothing triggers; a start of each state machine nothing starts and that has no decision
 (one per start event when it has several: `{"entry": "<start event>"}`); then one execution
 per branch of each decision (`Choice`), its input `{"<decision key>": "<branch>"}`
-(`fzc.wire.decisions`). Defaults expect no handler to raise, no execution to fail in a way
-the diagram does not show, and each decision branch to be taken.
+(`fzc.wire.decisions`); then one execution per Catch route of each function step, that
+step made to fail with an error its catcher lists (`failures`). Defaults expect no handler
+to raise, no execution to fail in a way the diagram does not show, each decision branch to
+be taken and each Catch route to be followed.
 
 `--event FILE` (JSON): `{"node": "n1", "event": {...}}`, or a list of them.
 `--scenario FILE` (YAML), the same plus a name, decisions and expectations:
@@ -19,6 +21,8 @@ the diagram does not show, and each decision branch to be taken.
         event: {key: big.json, body: {size: 10}}   # optional; its form depends on the node
         route: POST /webhook                # optional, for an HTTP API with several routes
         decide: {n10: Failure}              # optional: the branch decision n10 takes
+        fail: [n13]                         # optional: n13's handler raises; or
+                                            # {n13: timeout}: the error it raises (FAULTS)
         expect:
           - reaches: n14                    # something arrived at n14
           - stores: n14                     # n14 (table, bucket, queue) holds more than before
@@ -35,6 +39,12 @@ event it is invoked with; a state machine the execution's input.
 `decide` forces a decision: the field it tests is set to the branch in the input of an
 execution the scenario starts and in every function result that carries it (the generated
 handlers answer the first branch until you write their logic).
+
+`fail` makes a function's handler raise instead of running, each time it is invoked in the
+scenario, as Lambda reports an unhandled exception: a function error whose `errorType` is
+the error name Step Functions sees (`FAULTS`). A generic failure is `fzc.InjectedFault`,
+which no Retry of fzc's lists, so a step's Catch takes it at once; a throttling is retried
+by the step's Lambda Retry first, as on AWS.
 """
 
 from __future__ import annotations
@@ -44,13 +54,25 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from fzc.backends.asl import flow as asl_flow
 from fzc.wire import decisions
 from fzc.wire.plan import Plan, Transition, Workflow
 
 ROOT = "^"  # the source of a workflow's first transitions
 
 EXPECTATIONS = ("reaches", "stores", "never_reaches", "succeeds", "fails", "traverses")
-SCENARIO_KEYS = ("name", "node", "event", "route", "decide", "expect")
+SCENARIO_KEYS = ("name", "node", "event", "route", "decide", "fail", "expect")
+# kind of failure -> the error a failing handler raises: what Step Functions reports for a
+# function that raised (any error), ran out of time, or was throttled (the name of Lambda's
+# 429, as a function error: the same name reaches Retry and Catch). Permission has no row:
+# `States.Permissions` is raised by Step Functions itself, never by a function (moto, like
+# AWS, refuses an error name starting "States." from one), so a catcher of it only cannot
+# be exercised.
+FAULTS = {
+    "error": "fzc.InjectedFault",
+    "timeout": "Sandbox.Timedout",
+    "throttling": "Lambda.TooManyRequestsException",
+}
 # edge rule (the first half, for a glue function) -> its source is an entry point
 ENTRY_RULES = (
     "s3-notification-lambda",
@@ -104,10 +126,11 @@ class Scenario:
     expect: tuple[Expect, ...] = ()
     route: str | None = None
     decide: tuple[tuple[str, str], ...] = ()  # (field a decision tests, the branch's value)
+    fail: tuple[tuple[str, str], ...] = ()  # (function node, kind of failure in FAULTS)
 
 
 def defaults(plan: Plan) -> list[Scenario]:
-    return entries(plan) + starts(plan) + branches(plan)
+    return entries(plan) + starts(plan) + branches(plan) + failures(plan)
 
 
 def entries(plan: Plan) -> list[Scenario]:
@@ -164,6 +187,47 @@ def branches(plan: Plan) -> list[Scenario]:
                 decide = tuple(dict([*before, (key, value)]).items())
                 found.append(Scenario(name, wf.node or wf.logical_id, {}, (expect,), decide=decide))
     return found
+
+
+def failures(plan: Plan) -> list[Scenario]:
+    """One execution per Catch route of each function step (`fzc.backends.asl.flow`), the
+    step made to fail with an error its catcher lists and the decisions on the way to it
+    decided; it expects the route's edges taken (a route the lowering adds, from the step
+    to a decision's error branch, has no edge of its own: its target reached)."""
+    found = []
+    for wf in plan.workflows:
+        flow = asl_flow.build(plan, wf)
+        for arc in flow.arcs:
+            step = flow.steps[arc.source]
+            kind = _fault_kind(arc.errors)
+            if arc.kind != "catch" or step.kind != "lambda" or kind is None:
+                continue
+            before = [_decision(wf, t) for t in _path(wf, step.key)]
+            expect = tuple(_route_expect(plan, wf, flow, arc.source, r) for r in _routes(flow, arc))
+            name = f"{step.node} {step.label} fails ({kind})"
+            node = wf.node or wf.logical_id
+            found.append(
+                Scenario(name, node, {}, expect, decide=tuple(before), fail=((step.node, kind),))
+            )
+    return found
+
+
+def _fault_kind(errors: tuple[str, ...]) -> str | None:
+    """The kind of failure a catcher of `errors` takes; None when none can be injected."""
+    named = [k for k, error in FAULTS.items() if error in errors]
+    return named[0] if named else ("error" if asl_flow.ANY_ERROR in errors else None)
+
+
+def _routes(flow: asl_flow.Flow, arc: asl_flow.Arc) -> list[asl_flow.Arc]:
+    """The arcs a catch leads along: itself, or those of the Pass fanning out from it."""
+    return flow.out(arc.target, "next") if arc.edge is None else [arc]
+
+
+def _route_expect(plan: Plan, wf: Workflow, flow, step: str, arc: asl_flow.Arc) -> Expect:
+    if any((t.source, t.target, t.edge) == (step, arc.target, arc.edge) for t in wf.transitions):
+        return Expect("traverses", None, (arc.edge,), f"traverses {_edge_text(plan, arc.edge)}")
+    node = flow.steps[arc.target].node
+    return Expect("reaches", node, (), f"reaches {node}")
 
 
 def _decision(wf: Workflow, t: Transition) -> tuple[str, str]:
@@ -271,7 +335,8 @@ def _scenario(plan: Plan, item: Any, where: str, full: bool) -> Scenario:
     name = str(item.get("name") or title(plan, node, route))
     parsed = tuple(_expect(plan, e, f"{where}, expectation {i + 1}") for i, e in enumerate(expect))
     decide = _decide(plan, item.get("decide") or {}, where)
-    return Scenario(name, node, item.get("event"), parsed, route, decide)
+    fail = _fail(plan, item.get("fail") or [], where)
+    return Scenario(name, node, item.get("event"), parsed, route, decide, fail)
 
 
 def _decide(plan: Plan, value: Any, where: str) -> tuple[tuple[str, str], ...]:
@@ -283,6 +348,23 @@ def _decide(plan: Plan, value: Any, where: str) -> tuple[tuple[str, str], ...]:
         if node not in choices:
             raise ScenarioError(f"{where}: `decide`: {node!r} is no decision of a state machine")
         found.append((decisions.decision_key(choices[node].label, node), str(branch)))
+    return tuple(found)
+
+
+def _fail(plan: Plan, value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """`fail: [n11]` (any error) or `fail: {n11: timeout}`: (node, kind) pairs."""
+    if not isinstance(value, dict | list):
+        raise ScenarioError(f"{where}: `fail` lists function nodes ([n11]) or maps them to kinds")
+    items = value.items() if isinstance(value, dict) else [(v, "error") for v in value]
+    functions = {f.node for f in plan.functions if f.node}
+    found = []
+    for node, kind in items:
+        if node not in functions:
+            raise ScenarioError(f"{where}: `fail`: {node!r} is no function of the diagram")
+        if kind not in FAULTS:
+            kinds = ", ".join(FAULTS)
+            raise ScenarioError(f"{where}: `fail`: unknown kind {kind!r} for {node}; use {kinds}")
+        found.append((node, kind))
     return tuple(found)
 
 
