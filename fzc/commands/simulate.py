@@ -27,7 +27,7 @@ from fzc.commands.common import analyze, exit_code, render
     "--scenario",
     "scenario_file",
     type=click.Path(),
-    help="YAML: scenarios (node, event, decide) with expectations (reaches, stores, "
+    help="YAML: scenarios (node, event, decide, fail) with expectations (reaches, stores, "
     "never_reaches, succeeds, fails, traverses), run instead of the defaults.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -35,9 +35,10 @@ def simulate(diagram, event_file, scenario_file, as_json) -> None:
     """Deploy DIAGRAM's compiled architecture into moto and send events through it.
 
     Without --event or --scenario: one event per entry point (each bucket, stream, queue,
-    topic, HTTP route and schedule that triggers something) and one execution per branch of
-    each decision. Prints which edges of the diagram each event exercised. Exit status 1 when
-    a check fails, a handler raises, an execution fails or an expectation does not hold.
+    topic, HTTP route and schedule that triggers something), one execution per branch of
+    each decision and one per Catch route of each function step (that step made to fail).
+    Prints which edges of the diagram each event exercised. Exit status 1 when a check
+    fails, a handler raises, an execution fails or an expectation does not hold.
 
     Example: fzc simulate samples/event_processing.fz
     """
