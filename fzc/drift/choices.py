@@ -120,7 +120,9 @@ class Choice:
         expected = (self.field or _field_of(rule, b.value, "$." + self.key), b.value)
         if testing:
             return Mismatch(self.state.name, b, rule, expected, shadow=self._shadow(rule, b))
-        values = {o.value: o for o in found if o.target != b.target and o.value != b.value}
+        # the first branch with each value (later ones have no rule of their own)
+        values = {o.value: o for o in reversed(found) if o.target != b.target}
+        values.pop(b.value, None)
         swapped = next(((f, v) for f, v in rule.equals if v in values), None)
         if swapped:
             return Mismatch(self.state.name, b, rule, expected, swapped, values[swapped[1]])
