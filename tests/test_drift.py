@@ -125,6 +125,38 @@ def test_handwritten_template_drift_is_found_by_meaning(tmp_path):
     assert "event source mapping from Work to Load" in found[0][2]
 
 
+def test_choice_rule_testing_another_branch_value_is_drift(tmp_path, compiled):
+    """The deployed machine sends successful runs to the error handler: its rule tests the
+    Failure branch's value. Every transition still has its rule; what the rule tests differs."""
+    text = compiled["template.yaml"]
+    assert text.count("StringEquals: Success") == 1
+    swapped = text.replace("StringEquals: Success", "StringEquals: Failure")
+    found = drift(against(tmp_path, swapped, "--format", "json", name="t.yaml"))
+    line = line_of('n10.handle(right) -> n11.handle(left) [label="Success"]')
+    assert [(c, ln) for c, ln, _ in found] == [("FZ5003", line)]
+    assert (
+        "tests $.processingComplete == 'Failure' (the value of n10 -> n13), not 'Success'"
+        in found[0][2]
+    )
+
+
+@pytest.mark.parametrize(
+    "value, reported",
+    [("Failure", True), ("Completed", False)],
+    ids=["another-branch-value", "own-value"],
+)
+def test_handwritten_choice_keeps_its_own_field(tmp_path, value, reported):
+    """The hand-written Choice reads `$.status`, not `$.processingComplete`: a value of
+    another branch is drift all the same, a value of its own is its convention."""
+    text = (DATA / "handwritten.yaml").read_text(encoding="utf-8")
+    rule = '{"Variable": "$.status", "StringEquals": "Success", "Next": "Transform"}'
+    assert rule in text
+    edited = text.replace(rule, rule.replace('"Success"', f'"{value}"'))
+    found = drift(against(tmp_path, edited, "--format", "json", name="t.yaml"))
+    line = line_of('n10.handle(right) -> n11.handle(left) [label="Success"]')
+    assert [(c, ln) for c, ln, _ in found] == ([("FZ5003", line)] if reported else [])
+
+
 def _compilable() -> list[Path]:
     paths = sorted((REPO / "tests" / "wiring").glob("*.fz")) + sorted(
         (REPO / "tests" / "kinds").glob("*.fz")
@@ -606,7 +638,9 @@ def _in(folder: Path, *args: str):
 # took, `|@n3|n7|`: with a due list and several entries; as a literal list), edited where the
 # loop reads the report, records entries or goes round again. tests/drift/plain/<case>/ is the
 # same for machines without a due list (a fan-out lowered as a chain, decisions, one testing
-# a field named `due`, a loop's round), where the check once reported fzc's own output.
+# a field named `due`, a loop's round), where the check once reported fzc's own output; the
+# decisions' edits also change what a Choice rule tests (values swapped, another value or
+# field, a rule shadowed by an earlier one, the Default on another branch: choices.py).
 
 SERIAL = DATA / "serial"
 PLAIN = DATA / "plain"

@@ -12,6 +12,11 @@ files and AWS; everything here is pure: a plan and a template (as data) in, diag
 - expect.py    what the plan says must exist (entities, links per edge)
 - match.py     diagram entities <-> template resources (networkx bipartite matching)
 - compare.py   findings (FZ5001-FZ5005), workflow.py for state machine transitions
+- choices.py   what a decision's Choice rules test vs the values its branches stand for: a
+               rule testing another branch's value (any field), another value or field where
+               the Choice reads the convention's field (`fzc.wire.decisions`), or shadowed by
+               an earlier rule with the same condition is FZ5003 at the branch's edge; a
+               branch the Default takes, or a rule with no StringEquals, is not judged
 - stack.py     a deployed stack's live configuration laid over its template
 - output.py    committed compiled output vs what `fzc compile` would write (FZ5006)
 """

@@ -71,6 +71,17 @@ class State:
     takes: str = ""  # the field whose flags it adds to the due list (`$.at`, `$.result.at`)
     reports: bool = False  # it ends a listed round, reporting its ways on as `next`
     own: bool = False  # the lowering's own (a loop's Pass, a serial region's end or due test)
+    choices: tuple[Rule, ...] = ()  # each Choice rule: where it goes and what it compares
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A Choice rule as a decision's branch reads it."""
+
+    index: int  # its place in `Choices`
+    next: str  # the state it leads to (flattened name)
+    equals: tuple[tuple[str, str], ...]  # (field, value) of each StringEquals it requires
+    condition: str  # the rule without its Next, as canonical JSON: equal tests, equal text
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +285,32 @@ def _rules(state: dict, prefix: str) -> tuple[tuple[str, frozenset[tuple[str, st
     )
 
 
+def _equals(rule) -> list[tuple[str, str]]:
+    """The (field, value) of each `StringEquals` a Choice rule requires, through And / Or."""
+    if not isinstance(rule, dict):
+        return []
+    value, field = rule.get("StringEquals"), rule.get("Variable")
+    found = [(field, value)] if isinstance(value, str) and isinstance(field, str) else []
+    for key in ("And", "Or"):
+        for inner in rule.get(key) or []:
+            found += _equals(inner)
+    return found
+
+
+def _choices(state: dict, prefix: str) -> tuple[Rule, ...]:
+    rules = state.get("Choices") if isinstance(state.get("Choices"), list) else []
+    return tuple(
+        Rule(
+            i,
+            prefix + r["Next"],
+            tuple(_equals(r)),
+            json.dumps({k: v for k, v in r.items() if k != "Next"}, sort_keys=True),
+        )
+        for i, r in enumerate(rules)
+        if isinstance(r, dict) and isinstance(r.get("Next"), str)
+    )
+
+
 def _variables(rule) -> set[str]:
     """The variables a Choice rule tests, through And / Or / Not."""
     if not isinstance(rule, dict):
@@ -345,6 +382,7 @@ def _state(full: str, prefix: str, state: dict, nexts, end: bool, targets) -> St
         takes=takes,
         reports=_reports(state),
         own=_own(state),
+        choices=_choices(state, prefix),
     )
 
 

@@ -26,12 +26,12 @@ from collections import Counter, deque
 
 from fzc.diagnostics import Diagnostic, diag
 from fzc.diagnostics.codes import CODES
-from fzc.drift import asl
+from fzc.drift import asl, choices
 from fzc.drift.expect import Expectation
 from fzc.drift.flow import Flow, after_in, flow, ranks
 from fzc.drift.index import Index
 from fzc.drift.match import name_similarity
-from fzc.wire.decisions import says_error
+from fzc.wire.decisions import decision_key, says_error
 from fzc.wire.plan import Workflow
 
 START = "^"
@@ -80,6 +80,7 @@ class WorkflowCheck:
         self.skip: set[str] = set()  # steps whose absence another finding reports
         self.contracted: set[str] = set()
         self.out: list[Diagnostic] = []
+        self.reported: set[int] = set()  # edges with a finding already
         self.owner: dict[str, list[str]] | None = None  # see _steps_of
         self.expected: dict[str, set[str]] = {}  # step -> the steps it leads to (bridged)
         self.order: dict[str, tuple[int, int]] | None = None  # see _always
@@ -238,6 +239,64 @@ class WorkflowCheck:
             # a walk that comes back to a's own states says nothing about where a leads
             reached = _first_mapped(self.flow, self.states[a], mapped) - self.states[a]
             self._report(a, b, edge, reached, expected.get(a, set()))
+            self.reported.add(edge)
+
+    def check_choices(self) -> None:
+        """Each decision's Choice rules test the values its branches stand for (choices.py);
+        an edge already reported is not judged again."""
+        mapped = self.mapped()
+        goals: dict[int, set[str]] = {}
+        for _, b, edge in self.transitions():  # a contracted target: the steps after it
+            goals.setdefault(edge, set()).update(self.states.get(b, ()))
+        frozen = {e: frozenset(g) for e, g in goals.items()}
+
+        def reach(name: str) -> set[str]:
+            return {name} if name in mapped else _first_mapped(self.flow, {name}, mapped)
+
+        labels = {s.key: s.label for s in self.wf.steps}
+        for step in (s for s in self.wf.steps if s.kind == "choice"):
+            states = [self.m.states[s] for s in sorted(self.states.get(step.key, ()))]
+            found = choices.branches(self.leaving.get(step.key, []), labels, frozen)
+            for st in (st for st in states if st.type == "Choice" and found):
+                read = choices.Choice(st, decision_key(step.label, step.node), reach)
+                wrong = read.mismatches(found)
+                self.out += [self._mismatch(m) for m in wrong if m.branch.edge not in self.reported]
+
+    def _mismatch(self, m: choices.Mismatch) -> Diagnostic:
+        """FZ5003 at a branch's edge: its rule tests another value (or field), or is never
+        taken. The state machine comes last: a long template path is what gets cut."""
+        rule = f"Choices[{m.rule.index}] of state {m.state!r}"
+        field, value = m.expected
+        want = f"{field} == {value!r}"
+        if m.shadow is not None:
+            what = (
+                f"is never taken (Choices[{m.shadow.index}] tests the same and leads to "
+                f"{m.shadow.next!r})"
+            )
+            help = (
+                f"remove or change Choices[{m.shadow.index}] of {m.state!r}, or change the diagram"
+            )
+            label = "the branch's rule is never taken"
+        else:
+            f, v = m.found or ("", "")
+            what = f"tests {f} == {v!r}{self._value_of(m.other)}, not "
+            what += repr(value) if f == field else want
+            help = f"make {rule} test {want} (StringEquals), or change the diagram"
+            label = "the branch tests another value"
+        return diag(
+            CODES["FZ5003"],
+            f"{self.x.edge_text(m.branch.edge)}: {rule} {what}, in state machine {self.lid} "
+            f"({self.name})",
+            self.x.edge_span(m.branch.edge),
+            label=label,
+            help=help,
+        )
+
+    def _value_of(self, branch: choices.Branch | None) -> str:
+        if branch is None:
+            return ""
+        e = self.x.plan.diagram.edges[branch.edge]
+        return f" (the value of {e.source.node} -> {e.target.node})"
 
     def _implied(self, a: str, c: str, mapped: set[str]) -> bool:
         """Whether a state of `a` leads to `c` through steps the diagram runs between them:
@@ -358,5 +417,6 @@ def compare(x: Expectation, t: Index, matching: dict[str, str], name: str) -> li
         check.map_calls(matching)
         check.map_structure()
         check.check()
+        check.check_choices()
         out += check.out
     return out
