@@ -533,3 +533,74 @@ def test_a_catch_to_a_decisions_error_branch_reaches_its_target():
     assert [(r.status, r.error, r.designed) for r in failed.runs] == [
         ("FAILED", "OrderFailed", True)
     ]
+
+
+# -- edges in serial regions and loops --------------------------------------------------------
+# The serial lowering runs steps in sequence behind guards and flags, and a loop's rounds
+# report the ways they took: the trace reads those flags, not consecutive states.
+SERIAL = ["optjoin", "backjump", "fanloop", "tangle", "errorloop", "nestedjoin", "orchjoin"]
+
+
+@pytest.mark.parametrize("name", SERIAL)
+def test_default_scenarios_exercise_every_edge_of_a_serial_region_or_loop(name):
+    result = run.simulate(compiled(CASES / f"{name}.fz")[0])
+    assert [(o.number, p.message) for o in result.outcomes for p in o.problems] == []
+    assert [e for e, numbers in result.exercised().items() if not numbers] == []
+
+
+def _verdicts(name: str, scenario: str) -> dict[str, str | None]:
+    plan, _ = compiled(CASES / f"{name}.fz")
+    (outcome,) = run.simulate(plan, from_yaml(plan, scenario, "x")).outcomes
+    return {e.text: why for e, why in outcome.verdicts}
+
+
+NOT_TAKEN = "that edge was not exercised"
+
+
+@pytest.mark.parametrize(
+    ("name", "scenario", "taken", "not_taken"),
+    [
+        # serial region: each decision's other branch; n5 runs, made due by n3 only
+        (
+            "optjoin",
+            "{node: ApplicationReceivedWorkflow, decide: {n3: 'Yes', n4: 'No'}}",
+            ["n3 -> n5", "n4 -> n7", "n2 -> n4"],
+            ["n3 -> n6", "n4 -> n5"],
+        ),
+        # a step that failed into its Catch did not go on to the join that runs anyway
+        (
+            "tangle",
+            "{node: OrderInWorkflow, decide: {n6: 'Yes'}, fail: [n4]}",
+            ["n4 -> n12", "n3 -> n5", "n3 -> n9", "n7 -> n9"],
+            ["n4 -> n5", "n6 -> n8", "n8 -> n11"],
+        ),
+        # loop rounds: no branch asked for another round
+        (
+            "fanloop",
+            "{node: StartWorkflow, decide: {n5: 'Yes', n6: 'Yes'}}",
+            ["n5 -> n7", "n6 -> n7", "n2 -> n4"],
+            ["n5 -> n2", "n6 -> n2"],
+        ),
+        (
+            "backjump",
+            "{node: StartWorkflow, decide: {n2: 'Yes', n7: 'OK', n10: 'Publish'}}",
+            ["n2 -> n4", "n7 -> n9", "n8 -> n9", "n10 -> n11"],
+            ["n2 -> n3", "n7 -> n3", "n3 -> n4", "n10 -> n4"],
+        ),
+        # Parse Page went on to the decision, not along its error path back to the loop
+        (
+            "errorloop",
+            "{node: StartWorkflow, decide: {n4: 'No'}}",
+            ["n3 -> n4", "n4 -> n5"],
+            ["n3 -> n2", "n4 -> n2", "n3 -> n6", "n2 -> n6"],
+        ),
+    ],
+    ids=["optjoin", "tangle", "fanloop", "backjump", "errorloop"],
+)
+def test_an_edge_not_taken_in_a_serial_region_or_loop_is_reported(name, scenario, taken, not_taken):
+    expect = ", ".join(f"{{traverses: {t}}}" for t in taken + not_taken)
+    verdicts = _verdicts(name, f"- {scenario[:-1]}, expect: [{expect}]}}\n")
+    assert verdicts == {
+        **{f"traverses {t}": None for t in taken},
+        **{f"traverses {t}": NOT_TAKEN for t in not_taken},
+    }

@@ -16,7 +16,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from fzc.backends.asl.flow import Flow, build
+from fzc.backends.asl.steps import branch_rules
 from fzc.simulate import sfn
+from fzc.simulate.due import Due, read
 from fzc.simulate.iam import role_of
 from fzc.simulate.resolve import Resolver
 from fzc.wire.plan import Plan, Workflow
@@ -44,6 +47,7 @@ class Machine:
     parents: dict[str, str] = field(default_factory=dict)
     # Parallel -> the states its branches end with: the state after it is entered from them
     ends: dict[str, list[str]] = field(default_factory=dict)
+    due: Due = field(default_factory=Due)  # a serial region's flags
 
     @property
     def title(self) -> str:
@@ -72,10 +76,44 @@ def machines(plan: Plan, template: dict, resolver: Resolver) -> list[Machine]:
         role = role_of(props.get("RoleArn"))
         found.append(
             Machine(
-                lid, wf, definition, filled, role, arn, keys, parents(definition), ends(definition)
+                lid,
+                wf,
+                definition,
+                filled,
+                role,
+                arn,
+                keys,
+                parents(definition),
+                ends(definition),
+                flags(plan, definition, wf) if wf else Due(),
             )
         )
     return found
+
+
+def flags(plan: Plan, definition: dict, wf: Workflow) -> Due:
+    """The flags of a serial region (`due`); the step's own states are those whose Comment
+    names the step (not a state leading to it); its ways on are its arcs that are no Choice
+    branch and no Catch route, as the ASL backend classifies them."""
+    table = list(states(definition))
+    own = {n for n, s in table if _COMMENT.match(str(s.get("Comment", "")))}
+    flow = build(plan, wf)
+    ways = {(a.source, a.target) for a in flow.arcs if a.kind == "next"}
+    # an orchestrator starts all its first steps: the start goes on to each
+    ways |= {(ROOT, r) for r in flow.roots if flow.root_mode == "parallel"}
+    steps = step_keys(definition, wf)
+    decisions = {n: _decision(flow, steps[n]) for n in own if _is_decision(flow, steps.get(n))}
+    return read(table, {s.key for s in wf.steps}, own, frozenset(ways), decisions)
+
+
+def _is_decision(flow: Flow, key: str | None) -> bool:
+    return key is not None and key in flow.steps and bool(flow.out(key, "branch"))
+
+
+def _decision(flow: Flow, key: str) -> tuple[dict[str, str], str]:
+    """A decision's branch targets by the value its rule tests, and its Default's target."""
+    rules, (_, default) = branch_rules(flow, key)
+    return {value: arc.target for value, arc in rules}, default.target
 
 
 def ends(definition: dict) -> dict[str, list[str]]:

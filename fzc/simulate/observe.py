@@ -11,7 +11,9 @@ Four sources, each mapped to edges through the plan:
   queue, SNS to its subscribers), seen by wrapping moto's functions for them: the source
   and target resources are diagram nodes, and the edge between them is the one reached;
 - Step Functions executions: each state entered is a workflow step (`machines.step_keys`),
-  each pair of steps one of the workflow's transitions, which carry their edges.
+  each pair of steps one of the workflow's transitions, which carry their edges; where the
+  lowering runs steps in sequence behind flags (a serial region, a loop's rounds), the
+  flags say which step led to which (`due`), not the states in between.
 """
 
 from __future__ import annotations
@@ -188,14 +190,23 @@ def trigger_edge(index: Index, function: Function, event: Any) -> int | None:
 
 def transition_edges(machine: Machine, transitions: tuple) -> set[int]:
     """Edges of the workflow transitions an execution took. `transitions` are (state left,
-    state entered) pairs in history order; from each state that stands for a step, the way
-    back through states that do not leads to the step before it (or to the start). Only a
-    pair of steps the workflow has counts: an edge is never guessed."""
+    state entered) pairs in history order. A step entered comes from the step before it: the
+    way back through states that stand for no step leads there (or to the start), unless it
+    passes a guard or a flag (`due`). In a serial region a step also comes from each step
+    that made it due before it ran, and a step no guard stands before from each step that
+    went on its own way before it, by an edge of that way (it runs whatever happens). A
+    step a decision's branch leads to comes from the decision when the state the decision
+    went to tells that branch, and the step ran after it. Only a pair of steps the
+    workflow has counts: an edge is never guessed."""
     wf = machine.workflow
     if wf is None:
         return set()
     pairs = {(t.source, t.target): t.edge for t in wf.transitions}
+    flags = machine.due
     came_from: dict[str, str | None] = {}
+    made_due: dict[str, set[str | None]] = {}  # step key -> the steps that made it due
+    went_on = {ROOT}  # steps that went on their own way (not a Catch's), and the start
+    chose: set[tuple[str, str]] = set()  # (decision, the step its branch taken leads to)
     edges = set()
     for left, entered in transitions:
         # a branch's first state comes from its Parallel; the state after a Parallel from
@@ -203,18 +214,28 @@ def transition_edges(machine: Machine, transitions: tuple) -> set[int]:
         ended = [n for n in machine.ends.get(left or "", ()) if n in came_from]
         left = left if left is not None else machine.parents.get(entered)
         came_from[entered] = left
+        if left is not None and flags.own_next.get(left) == entered:
+            went_on.add(machine.steps[left])
+        if (left, entered) in flags.branches:
+            chose.add((machine.steps[left], flags.branches[(left, entered)]))
+        for key in flags.sets.get(entered, ()):
+            made_due.setdefault(key, set()).add(_step_before(machine, came_from, left))
         key = machine.steps.get(entered)
         if key is None:
             continue
         sources = [machine.steps.get(n) for n in ended] or [_step_before(machine, came_from, left)]
+        sources += made_due.get(key, ())
+        sources += [d for d, target in chose if target == key]
         edges.update(pairs[(s, key)] for s in sources if (s, key) in pairs)
+        if flags.serial and entered not in flags.guarded:
+            edges.update(pairs[(s, key)] for s in went_on if (s, key) in flags.ways)
     return edges
 
 
 def _step_before(machine: Machine, came_from: dict, state: str | None) -> str | None:
     seen = set()
     while state is not None and state not in machine.steps:
-        if state in seen:
+        if state in seen or machine.due.hides_step(state):
             return None
         seen.add(state)
         state = came_from.get(state)
