@@ -92,6 +92,13 @@ def states(d: dict) -> dict[str, dict]:
     return {name: s for scope in scopes(d) for name, s in scope.items()}
 
 
+def explored(name: str):
+    """A case's definition, and the oracle's exploration of it."""
+    plan, _ = compiled(case(name))
+    d = asl(case(name))[0]
+    return d, oracle.check(plan, workflow(case(name)), d)
+
+
 def case(name: str) -> Path:
     return HERE / "cases" / f"{name}.fz"
 
@@ -572,15 +579,13 @@ def test_a_failure_with_two_error_paths_takes_both():
     """errorfan.fz: Capture Payment goes "on error" to Notify Ops and "dead letter" to the
     queue: both catch any error, so a failure runs both (the queue was left out, and ran
     only as an entry of its own)."""
-    d = asl(case("errorfan"))[0]
+    d, report = explored("errorfan")
     s = d["States"]
     assert _catchers(s["Capture Payment"]) == [(["States.ALL"], "Capture Payment (on error)")]
     fan = s[s["Capture Payment (on error)"]["Next"]]
     assert fan["Type"] == "Parallel"
     assert [b["StartAt"] for b in fan["Branches"]] == ["Notify Ops", "dead letter"]
     assert "Entry" not in s  # the queue is no longer a start of its own
-    plan, _ = compiled(case("errorfan"))
-    report = oracle.check(plan, workflow(case("errorfan")), d)
     assert {("n2", "n2.on-error"), ("n2.on-error", "n4")} <= {
         (a.source, a.target) for a in report.arcs
     }
@@ -1120,9 +1125,7 @@ ONCE_DROPPED = {
 
 @pytest.mark.parametrize("name", list(ONCE_DROPPED))
 def test_loops_with_fan_outs_realise_the_edges_they_used_to_drop(name):
-    plan, _ = compiled(case(name))
-    d = asl(case(name))[0]
-    report = oracle.check(plan, workflow(case(name)), d)
+    d, report = explored(name)
     assert report.problems() == [] and report.succeeded
     assert ONCE_DROPPED[name] in {(a.source, a.target) for a in report.arcs}
     assert not [s for s in _all_states(d) if s.get("Error") == "fzc.LoopAgain"]
@@ -1174,9 +1177,7 @@ OPTIONAL_JOINS = {
 
 @pytest.mark.parametrize("name", list(OPTIONAL_JOINS))
 def test_a_join_runs_only_when_a_branch_took_the_way_to_it(name):
-    plan, _ = compiled(case(name))
-    d = asl(case(name))[0]
-    report = oracle.check(plan, workflow(case(name)), d)
+    d, report = explored(name)
     assert report.problems() == [] and report.succeeded
     join = OPTIONAL_JOINS[name]
     guard = due_test(join).items()  # the join's `(if due)` Choice
@@ -1187,21 +1188,19 @@ def test_a_join_runs_only_when_a_branch_took_the_way_to_it(name):
 def test_a_join_some_branch_is_sure_to_take_stays_parallel():
     """failjoin.fz: each check goes on to Merge Results or to a failure end, which fails the
     execution: a branch that finishes has taken the way to the join."""
-    plan, _ = compiled(case("failjoin"))
-    d = asl(case("failjoin"))[0]
+    d, report = explored("failjoin")
     assert d["States"]["Start Checks (parallel)"]["Next"] == "Merge Results"
-    assert oracle.check(plan, workflow(case("failjoin")), d).problems() == []
+    assert report.problems() == []
 
 
 def test_a_parallel_goes_on_into_a_loop_where_the_fan_out_leads():
     """loopentry.fz: Split Work leads to Review Draft, an entry of the loop Write Draft ->
     Review Draft -> Approved? (Has Draft? No enters it at Write Draft): the Parallel beside
     Notify Team goes on at Review Draft, not at the loop's first step."""
-    plan, _ = compiled(case("loopentry"))
-    d = asl(case("loopentry"))[0]
+    d, report = explored("loopentry")
     assert d["States"]["Split Work (parallel)"]["Next"] == "Review Draft (loop)"
     assert d["States"]["Review Draft (loop)"]["Parameters"]["at"] == "n5"
-    assert oracle.check(plan, workflow(case("loopentry")), d).problems() == []
+    assert report.problems() == []
 
 
 # The oracle itself: edits that lose a transition (or run a step unasked) are found.

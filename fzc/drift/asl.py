@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fzc.drift.index import Index, _walk, flatten
@@ -265,15 +266,22 @@ def _flag(rule) -> str | None:
     return found[1] if found and found[0] == DUE else None
 
 
+def _parts(rule, through_not: bool = True) -> Iterator[dict]:
+    """A Choice rule and every rule inside it, through And / Or (and Not, unless told not
+    to), outermost first."""
+    if not isinstance(rule, dict):
+        return
+    yield rule
+    for key in ("And", "Or"):
+        for inner in rule.get(key) or []:
+            yield from _parts(inner, through_not)
+    if through_not and "Not" in rule:
+        yield from _parts(rule["Not"], through_not)
+
+
 def _matches(rule) -> frozenset[tuple[str, str]]:
     """Every (field, flag) test of a Choice rule, through And / Or / Not."""
-    found = {m} if (m := _match(rule)) else set()
-    if isinstance(rule, dict):
-        for key in ("And", "Or"):
-            for inner in rule.get(key) or []:
-                found |= _matches(inner)
-        found |= _matches(rule.get("Not"))
-    return frozenset(found)
+    return frozenset(m for part in _parts(rule) if (m := _match(part)))
 
 
 def _rules(state: dict, prefix: str) -> tuple[tuple[str, frozenset[tuple[str, str]]], ...]:
@@ -287,14 +295,8 @@ def _rules(state: dict, prefix: str) -> tuple[tuple[str, frozenset[tuple[str, st
 
 def _equals(rule) -> list[tuple[str, str]]:
     """The (field, value) of each `StringEquals` a Choice rule requires, through And / Or."""
-    if not isinstance(rule, dict):
-        return []
-    value, field = rule.get("StringEquals"), rule.get("Variable")
-    found = [(field, value)] if isinstance(value, str) and isinstance(field, str) else []
-    for key in ("And", "Or"):
-        for inner in rule.get(key) or []:
-            found += _equals(inner)
-    return found
+    pairs = ((p.get("Variable"), p.get("StringEquals")) for p in _parts(rule, through_not=False))
+    return [(f, v) for f, v in pairs if isinstance(f, str) and isinstance(v, str)]
 
 
 def _choices(state: dict, prefix: str) -> tuple[Rule, ...]:
@@ -313,13 +315,7 @@ def _choices(state: dict, prefix: str) -> tuple[Rule, ...]:
 
 def _variables(rule) -> set[str]:
     """The variables a Choice rule tests, through And / Or / Not."""
-    if not isinstance(rule, dict):
-        return set()
-    found = {rule["Variable"]} if isinstance(rule.get("Variable"), str) else set()
-    for key in ("And", "Or"):
-        for inner in rule.get(key) or []:
-            found |= _variables(inner)
-    return found | _variables(rule.get("Not"))
+    return {p["Variable"] for p in _parts(rule) if isinstance(p.get("Variable"), str)}
 
 
 def _tests(state: dict) -> tuple[tuple[str, str], ...]:
